@@ -1,0 +1,103 @@
+/**
+ * Differential fixture runner.
+ *
+ * Every fixtures/<case>/input.ts exports a `"use tasklet"` main(). Each case runs
+ *  - natively: types stripped by Babel, main() called as ordinary code;
+ *  - transformed: compiled by the stackless transform, main() run in one tasklet;
+ *  - forced-switch: compiled with { forceSwitch: true }, three copies of main() run at once
+ *    in three tasklets, each printed line attributed to the tasklet that printed it;
+ * and every run's output must equal fixtures/<case>/expected.txt exactly.
+ * fixtures/errors/<case>/ hold programs the transform must refuse with a given diagnostic.
+ *
+ * UPDATE_FIXTURES=1 rewrites expected.txt from the native run (never for transformedOnly cases).
+ */
+import { writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { linesToText, loadErrorFixtures, loadFixtures, type Fixture } from './support/fixtures.js';
+import { runNative } from './support/native.js';
+import { haveRuntime, haveTransformer, loadTransform, runForced, runTransformed, type TransformFn } from './support/transformed.js';
+
+const UPDATE = process.env.UPDATE_FIXTURES === '1';
+const fixtures = loadFixtures();
+const errorFixtures = loadErrorFixtures();
+const canTransform = haveTransformer();
+const canRun = canTransform && haveRuntime();
+
+function expectedOf(fx: Fixture): string {
+  if (fx.expected === null) throw new Error(`fixture ${fx.name}: no expected.txt (run with UPDATE_FIXTURES=1, or write it by hand for transformedOnly cases)`);
+  return fx.expected;
+}
+
+let transform: TransformFn;
+beforeAll(async () => {
+  if (canTransform) transform = await loadTransform();
+});
+
+describe('fixtures: native', () => {
+  for (const fx of fixtures.filter((f) => !f.flags.transformedOnly)) {
+    it(fx.name, { timeout: fx.flags.timeout ?? 30_000 }, async () => {
+      const text = linesToText(await runNative(fx));
+      if (UPDATE) {
+        writeFileSync(fx.expectedPath, text);
+        fx.expected = text;
+      }
+      expect(text).toBe(expectedOf(fx));
+    });
+  }
+});
+
+describe.skipIf(!canRun)('fixtures: transformed', () => {
+  for (const fx of fixtures.filter((f) => !f.flags.nativeOnly)) {
+    it(fx.name, { timeout: fx.flags.timeout ?? 30_000 }, async () => {
+      const expected = expectedOf(fx);
+      const { lines, code } = await runTransformed(transform, fx);
+      expect(linesToText(lines), `compiled module: ${code}`).toBe(expected);
+    });
+  }
+});
+
+describe.skipIf(!canRun)('fixtures: forced switch, 3 tasklets at once', () => {
+  for (const fx of fixtures.filter((f) => !f.flags.nativeOnly && f.flags.forceSwitch !== false)) {
+    it(fx.name, { timeout: (fx.flags.timeout ?? 30_000) * 3 }, async () => {
+      const expected = expectedOf(fx);
+      const r = await runForced(transform, fx, 3);
+      expect(r.stray, 'lines printed outside the three main tasklets').toEqual([]);
+      expect(r.unfinished).toEqual([]);
+      r.copies.forEach((lines, k) => {
+        expect(linesToText(lines), `copy ${k + 1}, compiled module: ${r.code}`).toBe(expected);
+      });
+      // Every console.log is a call site, hence a forced switch point: with two or more
+      // lines per copy, the copies must have interleaved rather than run one after another.
+      if (r.copies.every((c) => c.length >= 2)) {
+        const sequential = r.order.every((k, i) => i === 0 || k >= r.order[i - 1]);
+        expect(sequential, 'the three copies ran one after another: no forced switch happened').toBe(false);
+      }
+    });
+  }
+});
+
+describe.skipIf(!canTransform)('fixtures: compile errors', () => {
+  for (const fx of errorFixtures) {
+    it(fx.name, () => {
+      const r = transform(fx.source, fx.inputPath, {});
+      const e = fx.expected;
+      const found = r.diagnostics.filter((d) => d.code === e.code);
+      expect(found.map((d) => d.code), `diagnostics: ${JSON.stringify(r.diagnostics.map((d) => [d.code, d.start, d.message]))}`).toEqual([e.code]);
+      const d = found[0];
+      expect(d.severity).toBe('error');
+      expect({ line: d.start.line, column: d.start.column }).toEqual({ line: e.line, column: e.column });
+      expect(d.message).toContain(e.message);
+      expect(d.file).toBe(fx.inputPath);
+      const offending = fx.source.split('\n')[e.line - 1];
+      expect(d.frame).toContain(offending.trim());
+      expect(d.frame).toMatch(new RegExp(`>\\s*${e.line} \\|`));
+    });
+  }
+});
+
+describe('fixture set', () => {
+  it('has cases, each with an expected output', () => {
+    expect(fixtures.length).toBeGreaterThan(0);
+    expect(fixtures.filter((f) => f.expected === null && !(UPDATE && !f.flags.transformedOnly)).map((f) => f.name)).toEqual([]);
+  });
+});
