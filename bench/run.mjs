@@ -1,0 +1,493 @@
+// stackless benchmarks. Compiles bench/cases/*.ts with the built transformer
+// (dist/), runs every figure next to its baseline in this process (the memory
+// figure in child processes with --expose-gc), prints one table and writes
+// bench/results.json. See bench/README.md.
+//
+//   node bench/run.mjs                  all figures (needs `npm run build` first)
+//   node bench/run.mjs --baselines-only  only the baselines (no dist/ needed)
+//   node bench/run.mjs --only=fib,sieve  a subset (names: see FIGURES below)
+//   node bench/run.mjs --no-ticks       compile with { ticks: false } (extra rows, marked)
+import { execFile } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import {
+  CompileError,
+  Workspace,
+  loadRuntime,
+  loadTransformer,
+  missingDist,
+  root,
+} from './lib/compile.mjs';
+import { assertEqual, calibrate, interleave, now, timeSync } from './lib/measure.mjs';
+import { pingpongAsync, pingpongGen } from './baselines/pingpong.mjs';
+import { spawnAndFinishGen } from './baselines/spawn.mjs';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const casesDir = path.join(benchDir, 'cases');
+const run = promisify(execFile);
+
+const argv = process.argv.slice(2);
+const baselinesOnly = argv.includes('--baselines-only');
+const noTicks = argv.includes('--no-ticks');
+const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+
+// ---------------------------------------------------------------------------
+// goals
+
+/** A goal on `ratio` or `value`: op '<=' or '>=', target, optional stretch target. */
+function goal(on, op, target, stretch, text) {
+  return { on, op, target, stretch, text };
+}
+function meets(op, x, target) {
+  return op === '<=' ? x <= target : x >= target;
+}
+
+function row({ name, value, unit, baseline = null, baselineName = null, ratio = null, goal: g = null, extra = {} }) {
+  const measured = g ? (g.on === 'ratio' ? ratio : value) : null;
+  const ok = g && measured != null && Number.isFinite(measured);
+  if (baselinesOnly) g = g && { ...g, op: null };
+  return {
+    name,
+    value,
+    unit,
+    baseline,
+    ratio,
+    goal: g ? g.text : null,
+    pass: g?.op ? (ok ? meets(g.op, measured, g.target) : false) : null,
+    stretch: g?.op && g.stretch != null ? (ok ? meets(g.op, measured, g.stretch) : false) : null,
+    baselineName,
+    ...extra,
+  };
+}
+
+function errorRow(name, unit, g, err) {
+  const message = err instanceof CompileError ? err.message : err?.stack ?? String(err);
+  log(`  ERROR in ${name}:\n${message.replace(/^/gm, '    ')}`);
+  return { ...row({ name, value: null, unit, goal: g }), pass: g ? false : null, error: message.split('\n')[0] };
+}
+
+// ---------------------------------------------------------------------------
+// context: compiled modules (lazily, so a broken case only breaks its figures)
+
+let transform = null;
+let runtime = null;
+let ws = null;
+const compiled = new Map();
+
+async function taskletModule(file, options = {}) {
+  const key = `${file}|${JSON.stringify(options)}`;
+  if (!compiled.has(key)) {
+    compiled.set(
+      key,
+      (async () => {
+        const out = await ws.tasklet(transform, path.join(casesDir, file), options);
+        for (const w of out.warnings) log(`  warning ${w.code} ${file}: ${w.message}`);
+        return { mod: await import(out.url), url: out.url };
+      })(),
+    );
+  }
+  return compiled.get(key);
+}
+async function plainModule(file) {
+  const key = `${file}|plain`;
+  if (!compiled.has(key)) compiled.set(key, ws.plain(path.join(casesDir, file)).then(async (o) => ({ mod: await import(o.url), url: o.url })));
+  return compiled.get(key);
+}
+const tOpts = () => (noTicks ? { ticks: false } : {});
+
+// ---------------------------------------------------------------------------
+// figures
+
+/** A kernel timed as the tasklet function and as the same function untransformed. */
+async function kernelFigure({ name, file, exportName, call, expected, targetMs, g }) {
+  const plain = (await plainModule(file)).mod[exportName];
+  assertEqual(call(plain), expected, `${name} (untransformed)`);
+  if (baselinesOnly) {
+    const reps = calibrate(() => call(plain), targetMs);
+    const r = await interleave({ plain: () => timeSync(() => call(plain), reps) }, { warmup: 3, rounds: 9 });
+    return [row({ name, value: null, unit: 'ms', baseline: r.plain.best / reps, baselineName: 'untransformed', goal: g })];
+  }
+  const tasklet = (await taskletModule(file, tOpts())).mod[exportName];
+  assertEqual(call(tasklet), expected, `${name} (tasklet function)`);
+  const reps = calibrate(() => call(plain), targetMs);
+  const check = (fn) => () => {
+    let r;
+    const ms = timeSync(() => {
+      r = call(fn);
+    }, reps);
+    assertEqual(r, expected, name);
+    return ms;
+  };
+  const r = await interleave({ tasklet: check(tasklet), plain: check(plain) }, { warmup: 4, rounds: 11 });
+  const value = r.tasklet.best / reps;
+  const baseline = r.plain.best / reps;
+  return [
+    row({
+      name,
+      value,
+      unit: 'ms',
+      baseline,
+      baselineName: 'untransformed',
+      ratio: value / baseline,
+      goal: g,
+      extra: { median: r.tasklet.median / reps, baselineMedian: r.plain.median / reps, reps },
+    }),
+  ];
+}
+
+const FIGURES = {
+  async fib() {
+    const g = goal('ratio', '<=', 1.5, 1.2, 'ratio ≤ 1.5 (stretch 1.2)');
+    const name = 'fib(30), tasklet fn vs untransformed';
+    try {
+      return await kernelFigure({ name, file: 'fib.ts', exportName: 'fib', call: (f) => f(30), expected: 832040, targetMs: 40, g });
+    } catch (e) {
+      return [errorRow(name, 'ms', g, e)];
+    }
+  },
+
+  async sieve() {
+    const g = goal('ratio', '<=', 1.2, null, 'ratio ≤ 1.2');
+    const name = 'sieve(2e6) loop kernel, never blocks';
+    try {
+      return await kernelFigure({ name, file: 'sieve.ts', exportName: 'sieve', call: (f) => f(2_000_000), expected: 148933, targetMs: 40, g });
+    } catch (e) {
+      return [errorRow(name, 'ms', g, e)];
+    }
+  },
+
+  async objects() {
+    const g = goal('ratio', '<=', 1.2, null, 'ratio ≤ 1.2');
+    const name = 'n-body objects kernel (methods), never blocks';
+    try {
+      const plain = (await plainModule('objects.ts')).mod.simulate;
+      const expected = plain(16, 200);
+      return await kernelFigure({ name, file: 'objects.ts', exportName: 'simulate', call: (f) => f(16, 200), expected, targetMs: 40, g });
+    } catch (e) {
+      return [errorRow(name, 'ms', g, e)];
+    }
+  },
+
+  async pingpong() {
+    const gAsync = goal('ratio', '>=', 2, 3, 'ratio ≥ 2 (stretch 3)');
+    const gGen = goal('ratio', '>=', 1, null, 'ratio ≥ 1');
+    const n = 200_000; // round trips per sample: 2n messages
+    const expected = (n * (n + 1)) / 2;
+    const nameA = 'channel ping-pong vs async/await + promise channel';
+    const nameG = 'channel ping-pong vs native-generator scheduler';
+    const msgs = 2 * n;
+    const variants = {
+      async: async () => {
+        const t0 = now();
+        const r = await pingpongAsync(n);
+        const ms = now() - t0;
+        assertEqual(r, expected, 'ping-pong (async)');
+        return ms;
+      },
+      gen: () => {
+        const t0 = now();
+        const r = pingpongGen(n);
+        const ms = now() - t0;
+        assertEqual(r, expected, 'ping-pong (generators)');
+        return ms;
+      },
+    };
+    try {
+      if (!baselinesOnly) {
+        const { pingpong } = (await taskletModule('pingpong.ts', tOpts())).mod;
+        assertEqual(pingpong(1000), (1000 * 1001) / 2, 'ping-pong (tasklets)');
+        variants.tasklet = () => {
+          const t0 = now();
+          const r = pingpong(n);
+          const ms = now() - t0;
+          assertEqual(r, expected, 'ping-pong (tasklets)');
+          return ms;
+        };
+      }
+    } catch (e) {
+      return [errorRow(nameA, 'msg/s', gAsync, e), errorRow(nameG, 'msg/s', gGen, e)];
+    }
+    const r = await interleave(variants, { warmup: 3, rounds: 9 });
+    const rate = (s) => msgs / (s.best / 1000);
+    const med = (s) => msgs / (s.median / 1000);
+    const value = r.tasklet ? rate(r.tasklet) : null;
+    const mk = (name, key, baselineName, g) =>
+      row({
+        name,
+        value,
+        unit: 'msg/s',
+        baseline: rate(r[key]),
+        baselineName,
+        ratio: value == null ? null : value / rate(r[key]),
+        goal: g,
+        extra: { median: r.tasklet ? med(r.tasklet) : null, baselineMedian: med(r[key]), messages: msgs },
+      });
+    return [mk(nameA, 'async', 'async/await + promise channel', gAsync), mk(nameG, 'gen', 'native generators + scheduler', gGen)];
+  },
+
+  async spawn() {
+    const g = goal('value', '>=', 2_000_000, null, '≥ 2,000,000 /s');
+    const name = 'spawn + finish tasklets';
+    const count = 200_000;
+    const expected = (count * (count - 1)) / 2;
+    const variants = {
+      gen: () => {
+        const t0 = now();
+        const r = spawnAndFinishGen(count);
+        const ms = now() - t0;
+        assertEqual(r, expected, 'spawn (generators)');
+        return ms;
+      },
+    };
+    try {
+      if (!baselinesOnly) {
+        const { spawnAndFinish } = (await taskletModule('spawn.ts', tOpts())).mod;
+        assertEqual(spawnAndFinish(1000), (1000 * 999) / 2, 'spawn (tasklets)');
+        variants.tasklet = () => {
+          const t0 = now();
+          const r = spawnAndFinish(count);
+          const ms = now() - t0;
+          assertEqual(r, expected, 'spawn (tasklets)');
+          return ms;
+        };
+      }
+    } catch (e) {
+      return [errorRow(name, 'tasklets/s', g, e)];
+    }
+    const r = await interleave(variants, { warmup: 3, rounds: 9 });
+    const rate = (s) => count / (s.best / 1000);
+    const value = r.tasklet ? rate(r.tasklet) : null;
+    return [
+      row({
+        name,
+        value,
+        unit: 'tasklets/s',
+        baseline: rate(r.gen),
+        baselineName: 'native generator tasks on the tiny scheduler',
+        ratio: value == null ? null : value / rate(r.gen),
+        goal: g,
+        extra: { median: r.tasklet ? count / (r.tasklet.median / 1000) : null, baselineMedian: count / (r.gen.median / 1000) },
+      }),
+    ];
+  },
+
+  async memory() {
+    const g = goal('value', '<=', 200, 100, '≤ 200 B (stretch 100)');
+    const name = 'heap per blocked tasklet (1M blocked in receive)';
+    const count = 1_000_000;
+    const child = async (variant, url) => {
+      const args = ['--expose-gc', '--max-old-space-size=8192', path.join(benchDir, 'memory.mjs'), variant, String(count)];
+      if (url) args.push(url);
+      const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20, timeout: 120_000 });
+      return JSON.parse(stdout.trim().split('\n').pop());
+    };
+    let url = null;
+    try {
+      if (!baselinesOnly) url = (await taskletModule('blocked.ts', tOpts())).url;
+    } catch (e) {
+      return [errorRow(name, 'B/tasklet', g, e)];
+    }
+    const samples = { tasklet: [], async: [] };
+    try {
+      for (let i = 0; i < 2; i++) {
+        if (url) samples.tasklet.push(await child('tasklet', url));
+        samples.async.push(await child('async'));
+      }
+    } catch (e) {
+      return [errorRow(name, 'B/tasklet', g, e.stderr ? new Error(`child failed:\n${e.stderr}`) : e)];
+    }
+    const best = (a) => (a.length ? Math.min(...a.map((s) => s.perItem)) : null);
+    const value = best(samples.tasklet);
+    const baseline = best(samples.async);
+    return [
+      row({
+        name,
+        value,
+        unit: 'B/tasklet',
+        baseline,
+        baselineName: 'async fn blocked on a pending promise (resolver kept)',
+        ratio: value == null ? null : value / baseline,
+        goal: g,
+        extra: {
+          createMs: samples.tasklet.length ? Math.min(...samples.tasklet.map((s) => s.ms)) : null,
+          baselineCreateMs: Math.min(...samples.async.map((s) => s.ms)),
+        },
+      }),
+    ];
+  },
+
+  async recursion() {
+    const g = goal('ratio', '<=', 1.5, null, 'ratio ≤ 1.5');
+    const name = 'recursion 10,000 deep vs native';
+    try {
+      return await kernelFigure({ name, file: 'recursion.ts', exportName: 'depth', call: (f) => f(10_000), expected: 10_000, targetMs: 30, g });
+    } catch (e) {
+      return [errorRow(name, 'ms', g, e)];
+    }
+  },
+
+  async deep() {
+    const g = goal('value', '<=', 1000, null, '≤ 1000 ms');
+    const name = 'recursion 1,000,000 deep in a tasklet';
+    const nameOrd = 'recursion 1,000,000 deep from ordinary code';
+    const n = 1_000_000;
+    // native: how deep plain recursion gets here (for context in the baseline column)
+    let nativeMax = null;
+    try {
+      const plain = (await plainModule('recursion.ts')).mod.depth;
+      let lo = 1000;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        let ok = true;
+        try {
+          plain(mid);
+        } catch {
+          ok = false;
+        }
+        if (ok) lo = mid;
+        else hi = mid - 1;
+      }
+      nativeMax = lo;
+    } catch (e) {
+      log(`  native depth probe failed: ${e}`);
+    }
+    if (baselinesOnly) return [row({ name, value: null, unit: 'ms', baseline: nativeMax, baselineName: 'deepest native recursion (frames)', goal: g })];
+    const rows = [];
+    try {
+      const { depth } = (await taskletModule('recursion.ts', tOpts())).mod;
+      const { spawn, run: runScheduler } = runtime;
+      const times = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = now();
+        const t = spawn(depth, n);
+        runScheduler();
+        const ms = now() - t0;
+        assertEqual(t.result, n, 'depth(1e6) in a tasklet (Tasklet.result)');
+        times.push(ms);
+      }
+      times.sort((a, b) => a - b);
+      rows.push(
+        row({
+          name,
+          value: times[0],
+          unit: 'ms',
+          baseline: nativeMax,
+          baselineName: 'deepest native recursion (frames)',
+          goal: g,
+          extra: { median: times[times.length >> 1] },
+        }),
+      );
+    } catch (e) {
+      rows.push(errorRow(name, 'ms', g, e));
+    }
+    try {
+      const { depth } = (await taskletModule('recursion.ts', tOpts())).mod;
+      const times = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = now();
+        const r = depth(n);
+        const ms = now() - t0;
+        assertEqual(r, n, 'depth(1e6) called from ordinary code');
+        times.push(ms);
+      }
+      times.sort((a, b) => a - b);
+      rows.push(
+        row({ name: nameOrd, value: times[0], unit: 'ms', baseline: nativeMax, baselineName: 'deepest native recursion (frames)', goal: g, extra: { median: times[times.length >> 1] } }),
+      );
+    } catch (e) {
+      rows.push(errorRow(nameOrd, 'ms', g, e));
+    }
+    return rows;
+  },
+};
+
+// ---------------------------------------------------------------------------
+// table
+
+function fmt(x, unit) {
+  if (x == null) return '—';
+  if (typeof x !== 'number') return String(x);
+  if (!Number.isFinite(x)) return String(x);
+  if (unit && /\/s$/.test(unit)) return Math.round(x).toLocaleString('en-US');
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function passText(r) {
+  if (r.error) return 'ERROR';
+  if (r.pass == null) return '—';
+  if (!r.pass) return 'MISSED';
+  return r.stretch ? 'pass (stretch)' : 'pass';
+}
+
+function table(rows) {
+  const head = ['name', 'value', 'unit', 'baseline', 'ratio', 'goal', 'pass'];
+  const body = rows.map((r) => [
+    r.name,
+    r.error ? 'error' : fmt(r.value, r.unit),
+    r.unit,
+    fmt(r.baseline, r.baselineName?.includes('frames') ? '' : r.unit),
+    r.ratio == null ? '—' : `${r.ratio.toFixed(2)}x`,
+    r.goal ?? '—',
+    passText(r),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
+  const right = new Set([1, 3, 4]);
+  const line = (cells) => cells.map((c, i) => (right.has(i) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// main
+
+async function main() {
+  const started = now();
+  if (!baselinesOnly) {
+    const missing = missingDist();
+    if (missing.length) {
+      console.error(`bench: dist/ is not built (missing ${missing.map((p) => path.relative(root, p)).join(', ')}).`);
+      console.error('Run `npm run build` first, or `node bench/run.mjs --baselines-only`.');
+      process.exit(2);
+    }
+    transform = await loadTransformer();
+    runtime = await loadRuntime();
+  }
+  ws = await Workspace.create();
+  const names = only ?? Object.keys(FIGURES);
+  const rows = [];
+  try {
+    for (const name of names) {
+      if (!FIGURES[name]) throw new Error(`unknown figure ${name} (have: ${Object.keys(FIGURES).join(', ')})`);
+      const t0 = now();
+      log(`bench: ${name} ...`);
+      const out = await FIGURES[name]();
+      if (noTicks) for (const r of out) r.name += ' [ticks: false]';
+      rows.push(...out);
+      log(`bench: ${name} done in ${((now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await ws.dispose();
+  }
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}-${process.arch}`;
+  console.log(`stackless bench — ${new Date().toISOString()} — ${machine}${baselinesOnly ? ' — BASELINES ONLY' : ''}${noTicks ? ' — ticks: false' : ''}`);
+  console.log(table(rows));
+  const missed = rows.filter((r) => r.pass === false);
+  console.log(`\n${rows.filter((r) => r.pass).length} passed, ${missed.length} missed or failed; total ${((now() - started) / 1000).toFixed(0)} s`);
+  if (!baselinesOnly && !only && !noTicks) {
+    const out = path.join(benchDir, 'results.json');
+    await writeFile(out, `${JSON.stringify(rows, null, 2)}\n`);
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  }
+}
+
+await main();
