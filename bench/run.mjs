@@ -141,10 +141,28 @@ async function kernelFigure({ name, file, exportName, call, expected, targetMs, 
   ];
 }
 
+// Each figure's rows: [name, unit, goal]; used for the table and for error rows
+// when a figure's child process dies or times out.
+const META = {
+  fib: [['fib(30), tasklet fn vs untransformed', 'ms', goal('ratio', '<=', 1.5, 1.2, 'ratio ≤ 1.5 (stretch 1.2)')]],
+  sieve: [['sieve(2e6) loop kernel, never blocks', 'ms', goal('ratio', '<=', 1.2, null, 'ratio ≤ 1.2')]],
+  objects: [['n-body objects kernel (methods), never blocks', 'ms', goal('ratio', '<=', 1.2, null, 'ratio ≤ 1.2')]],
+  pingpong: [
+    ['channel ping-pong vs async/await + promise channel', 'msg/s', goal('ratio', '>=', 2, 3, 'ratio ≥ 2 (stretch 3)')],
+    ['channel ping-pong vs native-generator scheduler', 'msg/s', goal('ratio', '>=', 1, null, 'ratio ≥ 1')],
+  ],
+  spawn: [['spawn + finish tasklets', 'tasklets/s', goal('value', '>=', 2_000_000, null, '≥ 2,000,000 /s')]],
+  memory: [['heap per blocked tasklet (1M blocked in receive)', 'B/tasklet', goal('value', '<=', 200, 100, '≤ 200 B (stretch 100)')]],
+  recursion: [['recursion 10,000 deep vs native', 'ms', goal('ratio', '<=', 1.5, null, 'ratio ≤ 1.5')]],
+  deep: [
+    ['recursion 1,000,000 deep in a tasklet', 'ms', goal('value', '<=', 1000, null, '≤ 1000 ms')],
+    ['recursion 1,000,000 deep from ordinary code', 'ms', goal('value', '<=', 1000, null, '≤ 1000 ms')],
+  ],
+};
+
 const FIGURES = {
   async fib() {
-    const g = goal('ratio', '<=', 1.5, 1.2, 'ratio ≤ 1.5 (stretch 1.2)');
-    const name = 'fib(30), tasklet fn vs untransformed';
+    const [[name, , g]] = META.fib;
     try {
       return await kernelFigure({ name, file: 'fib.ts', exportName: 'fib', call: (f) => f(30), expected: 832040, targetMs: 40, g });
     } catch (e) {
@@ -153,8 +171,7 @@ const FIGURES = {
   },
 
   async sieve() {
-    const g = goal('ratio', '<=', 1.2, null, 'ratio ≤ 1.2');
-    const name = 'sieve(2e6) loop kernel, never blocks';
+    const [[name, , g]] = META.sieve;
     try {
       return await kernelFigure({ name, file: 'sieve.ts', exportName: 'sieve', call: (f) => f(2_000_000), expected: 148933, targetMs: 40, g });
     } catch (e) {
@@ -163,8 +180,7 @@ const FIGURES = {
   },
 
   async objects() {
-    const g = goal('ratio', '<=', 1.2, null, 'ratio ≤ 1.2');
-    const name = 'n-body objects kernel (methods), never blocks';
+    const [[name, , g]] = META.objects;
     try {
       const plain = (await plainModule('objects.ts')).mod.simulate;
       const expected = plain(16, 200);
@@ -175,12 +191,9 @@ const FIGURES = {
   },
 
   async pingpong() {
-    const gAsync = goal('ratio', '>=', 2, 3, 'ratio ≥ 2 (stretch 3)');
-    const gGen = goal('ratio', '>=', 1, null, 'ratio ≥ 1');
+    const [[nameA, , gAsync], [nameG, , gGen]] = META.pingpong;
     const n = 200_000; // round trips per sample: 2n messages
     const expected = (n * (n + 1)) / 2;
-    const nameA = 'channel ping-pong vs async/await + promise channel';
-    const nameG = 'channel ping-pong vs native-generator scheduler';
     const msgs = 2 * n;
     const variants = {
       async: async () => {
@@ -232,8 +245,7 @@ const FIGURES = {
   },
 
   async spawn() {
-    const g = goal('value', '>=', 2_000_000, null, '≥ 2,000,000 /s');
-    const name = 'spawn + finish tasklets';
+    const [[name, , g]] = META.spawn;
     const count = 200_000;
     const expected = (count * (count - 1)) / 2;
     const variants = {
@@ -278,8 +290,7 @@ const FIGURES = {
   },
 
   async memory() {
-    const g = goal('value', '<=', 200, 100, '≤ 200 B (stretch 100)');
-    const name = 'heap per blocked tasklet (1M blocked in receive)';
+    const [[name, , g]] = META.memory;
     const count = 1_000_000;
     const child = async (variant, url) => {
       const args = ['--expose-gc', '--max-old-space-size=8192', path.join(benchDir, 'memory.mjs'), variant, String(count)];
@@ -323,8 +334,7 @@ const FIGURES = {
   },
 
   async recursion() {
-    const g = goal('ratio', '<=', 1.5, null, 'ratio ≤ 1.5');
-    const name = 'recursion 10,000 deep vs native';
+    const [[name, , g]] = META.recursion;
     try {
       return await kernelFigure({ name, file: 'recursion.ts', exportName: 'depth', call: (f) => f(10_000), expected: 10_000, targetMs: 30, g });
     } catch (e) {
@@ -333,9 +343,7 @@ const FIGURES = {
   },
 
   async deep() {
-    const g = goal('value', '<=', 1000, null, '≤ 1000 ms');
-    const name = 'recursion 1,000,000 deep in a tasklet';
-    const nameOrd = 'recursion 1,000,000 deep from ordinary code';
+    const [[name, , g], [nameOrd]] = META.deep;
     const n = 1_000_000;
     // native: how deep plain recursion gets here (for context in the baseline column)
     let nativeMax = null;
@@ -447,7 +455,41 @@ function table(rows) {
 }
 
 // ---------------------------------------------------------------------------
-// main
+// main: each figure runs in its own child process (same flags) so that a
+// compiled program that hangs or crashes costs only its own figure.
+
+const figureArg = argv.find((a) => a.startsWith('--figure='))?.slice(9);
+const FIGURE_TIMEOUT_MS = 120_000;
+const MARK = '@@bench-rows ';
+
+async function runFigureHere(name) {
+  if (!baselinesOnly) {
+    transform = await loadTransformer();
+    runtime = await loadRuntime();
+  }
+  ws = await Workspace.create();
+  try {
+    const out = await FIGURES[name]();
+    process.stdout.write(`${MARK}${JSON.stringify(out)}\n`);
+  } finally {
+    await ws.dispose();
+  }
+}
+
+async function runFigureChild(name) {
+  const args = [fileURLToPath(import.meta.url), `--figure=${name}`, ...argv.filter((a) => !a.startsWith('--only=') && !a.startsWith('--figure='))];
+  try {
+    const { stdout, stderr } = await run(process.execPath, args, { maxBuffer: 16 << 20, timeout: FIGURE_TIMEOUT_MS, killSignal: 'SIGKILL' });
+    if (stderr.trim()) process.stderr.write(stderr.replace(/^/gm, '  '));
+    const line = stdout.split('\n').find((l) => l.startsWith(MARK));
+    if (!line) throw new Error(`figure ${name} printed no result:\n${stdout}`);
+    return JSON.parse(line.slice(MARK.length));
+  } catch (e) {
+    const why = e.killed || e.signal === 'SIGKILL' ? `timed out after ${FIGURE_TIMEOUT_MS / 1000} s (killed)` : `child exited with ${e.code ?? e.signal}`;
+    if (e.stderr) process.stderr.write(e.stderr.replace(/^/gm, '  '));
+    return META[name].map(([rowName, unit, g]) => errorRow(rowName, unit, g, new Error(`${why}: ${(e.stderr || e.message || '').trim().split('\n').slice(-3).join(' | ')}`)));
+  }
+}
 
 async function main() {
   const started = now();
@@ -458,24 +500,17 @@ async function main() {
       console.error('Run `npm run build` first, or `node bench/run.mjs --baselines-only`.');
       process.exit(2);
     }
-    transform = await loadTransformer();
-    runtime = await loadRuntime();
   }
-  ws = await Workspace.create();
   const names = only ?? Object.keys(FIGURES);
+  for (const name of names) if (!FIGURES[name]) throw new Error(`unknown figure ${name} (have: ${Object.keys(FIGURES).join(', ')})`);
   const rows = [];
-  try {
-    for (const name of names) {
-      if (!FIGURES[name]) throw new Error(`unknown figure ${name} (have: ${Object.keys(FIGURES).join(', ')})`);
-      const t0 = now();
-      log(`bench: ${name} ...`);
-      const out = await FIGURES[name]();
-      if (noTicks) for (const r of out) r.name += ' [ticks: false]';
-      rows.push(...out);
-      log(`bench: ${name} done in ${((now() - t0) / 1000).toFixed(1)} s`);
-    }
-  } finally {
-    await ws.dispose();
+  for (const name of names) {
+    const t0 = now();
+    log(`bench: ${name} ...`);
+    const out = await runFigureChild(name);
+    if (noTicks) for (const r of out) r.name += ' [ticks: false]';
+    rows.push(...out);
+    log(`bench: ${name} done in ${((now() - t0) / 1000).toFixed(1)} s`);
   }
   const cpu = cpus();
   const machine = `${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}-${process.arch}`;
@@ -490,4 +525,5 @@ async function main() {
   }
 }
 
-await main();
+if (figureArg) await runFigureHere(figureArg);
+else await main();
