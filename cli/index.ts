@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * The `stackless` command.
+ *
+ *     stackless run app.ts [args...]   = node --import stackless/register app.ts [args...]
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const USAGE = `Usage: stackless <command> [arguments]
+
+Commands:
+  run <file> [args...]   run a TypeScript or JavaScript file with the "use tasklet"
+                         transform applied (node --import stackless/register <file>)
+  help                   print this help
+  version                print the version
+
+Node options for 'run' go in NODE_OPTIONS, e.g. NODE_OPTIONS=--inspect stackless run app.ts
+`;
+
+/** A mistake in how the command was invoked: message, usage hint, exit code 2. */
+class UsageError extends Error {}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function run(args: string[]): Promise<number> {
+  const [file, ...rest] = args;
+  if (file === undefined) throw new UsageError("'stackless run' needs a file to run, e.g. stackless run app.ts");
+  if (file.startsWith('-')) {
+    throw new UsageError(`'stackless run' takes no options (got '${file}'); pass Node options in NODE_OPTIONS`);
+  }
+  if (!existsSync(resolve(file))) throw new UsageError(`cannot find '${file}'`);
+
+  const register = new URL('../register/index.js', import.meta.url).href;
+  const child = spawn(process.execPath, ['--import', register, file, ...rest], { stdio: 'inherit' });
+
+  // The terminal sends Ctrl-C to the child as well; let it decide, then mirror its exit.
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+
+  return new Promise((done, fail) => {
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      if (signal) {
+        process.kill(process.pid, signal);
+        done(1);
+      } else {
+        done(code ?? 1);
+      }
+    });
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'run':
+      return run(args);
+    case undefined:
+      process.stderr.write(USAGE);
+      return 2;
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case 'inspect':
+      throw new UsageError("'stackless inspect' is not supported yet: this version cannot save snapshots");
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`stackless: ${error.message}\nRun 'stackless help' for usage.\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`stackless: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,52 @@
+/** The `stackless` bin (dist/cli/index.js) run as a child process. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cliPath, fixture, join, repoRoot, runNode } from './helpers/index.js';
+
+const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe('stackless CLI', () => {
+  it('is the package bin and starts with a node shebang', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(join(repoRoot, pkg.bin.stackless)).toBe(cliPath);
+    expect(readFileSync(cliPath, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('run: executes a TypeScript file with the transform and passes its arguments', () => {
+    const run = runNode([cliPath, 'run', fixture('typed', 'main.ts'), 'x', 'yy']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('consumed 2 words, 3 letters');
+    expect(run.status).toBe(0);
+  });
+
+  it("run: exits with the program's exit code", () => {
+    const run = runNode([cliPath, 'run', fixture('cli', 'exit.ts'), '7']);
+    expect(run.stdout.trim()).toBe('exiting with 7');
+    expect(run.status).toBe(7);
+  });
+
+  it('usage errors exit with 2 and say what is wrong', () => {
+    const none = runNode([cliPath]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('Usage: stackless <command>');
+
+    const noFile = runNode([cliPath, 'run']);
+    expect(noFile.status).toBe(2);
+    expect(noFile.stderr).toContain("'stackless run' needs a file to run");
+
+    const missing = runNode([cliPath, 'run', 'does-not-exist.ts']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("cannot find 'does-not-exist.ts'");
+
+    const unknown = runNode([cliPath, 'frobnicate']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('help and version', () => {
+    const help = runNode([cliPath, 'help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('run <file> [args...]');
+    expect(runNode([cliPath, '--version']).stdout.trim()).toBe(version);
+  });
+});
