@@ -7,7 +7,9 @@ const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   // The project's own tests go through its own Vite plugin: any test file or source file
   // with "use tasklet" is compiled exactly as a user's Vite/Vitest project would compile it.
-  plugins: [stackless()],
+  // tests/.tmp holds modules the fixture runner compiled (or deliberately left native) itself;
+  // they must reach Node exactly as written there.
+  plugins: [stackless({ exclude: [/[\\/]node_modules[\\/]/, /[\\/]tests[\\/]\.tmp[\\/]/] })],
   resolve: {
     // Tests run from source: the package's entry points map to their TypeScript files.
     alias: [
