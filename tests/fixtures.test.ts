@@ -1,7 +1,7 @@
 /**
  * Differential fixture runner.
  *
- * Every fixtures/<case>/input.ts exports a `"use tasklet"` main(). Each case runs
+ * Every fixtures/<case>/input.ts exports a main() marked as a tasklet function. Each case runs
  *  - natively: types stripped by Babel, main() called as ordinary code;
  *  - transformed: compiled by the stackless transform, main() run in one tasklet;
  *  - forced-switch: compiled with { forceSwitch: true }, three copies of main() run at once
