@@ -1,0 +1,203 @@
+/**
+ * Decides what must live in the frame record of one tasklet function, and
+ * rewrites the function so the lowering sees only assignments:
+ *
+ * - every `var`, parameter and binding declared in a block that contains a
+ *   call site becomes a *frame local*: declared once at the top of the compiled
+ *   function, saved on unwind, restored on resume (block-scoped ones renamed to
+ *   unique names first);
+ * - a frame local that a nested function captures moves into an environment
+ *   object (`$e.x`), so a closure created before a suspension and the resumed
+ *   activation see the same variable; a captured binding declared inside a
+ *   loop gets a fresh environment per iteration, as `let` requires;
+ * - bindings of blocks without call sites stay native: they are never live
+ *   across a suspension.
+ */
+import type { NodePath, Binding, Scope } from '@babel/traverse';
+import * as t from '@babel/types';
+import type { CallSites } from './callsites.js';
+
+export interface BlockEnv {
+  /** identifier of the environment variable, e.g. `$b1` */
+  name: string;
+  /** the block (or for statement) whose entry creates the environment */
+  block: t.Node;
+  fields: string[];
+}
+
+export interface FrameLayout {
+  /** names of frame locals in declaration order (params first) */
+  locals: string[];
+  /** original names of frame locals, for `tasklet.frames` */
+  originalNames: Map<string, string>;
+  /** function-level environment (captured bindings not inside a loop), or null */
+  env: { name: string; fields: string[]; params: string[] } | null;
+  /** per-iteration environments keyed by the node that creates them */
+  blockEnvs: Map<t.Node, BlockEnv>;
+  /** nested functions/classes that capture a block environment, and which ones */
+  closureEnvs: Map<t.Node, string[]>;
+  /** frame local -> environment variable holding it, for captured ones */
+  holders: Map<string, string>;
+  /** bindings that moved to function level */
+  hoisted: Set<Binding>;
+}
+
+function isLoop(node: t.Node): boolean {
+  return t.isLoop(node);
+}
+
+/** Is `path` (inside the function) nested in a loop of the function that the lowering explodes? */
+function insideLoweredLoop(path: NodePath, fn: NodePath, cs: CallSites): boolean {
+  let p: NodePath | null = path;
+  while (p && p !== fn) {
+    if (isLoop(p.node) && cs.contains(p.node)) return true;
+    p = p.parentPath;
+  }
+  return false;
+}
+
+function collectScopes(fn: NodePath<t.Function>): Scope[] {
+  const scopes: Scope[] = [fn.scope];
+  fn.traverse({
+    Scopable(p) {
+      if (p.isFunction() || p.isClass()) {
+        p.skip();
+        return;
+      }
+      if (p.scope !== fn.scope && p.scope.path === p && !scopes.includes(p.scope)) scopes.push(p.scope);
+    },
+  });
+  return scopes;
+}
+
+function isCaptured(binding: Binding, fn: NodePath): boolean {
+  const outside = (p: NodePath) => p.getFunctionParent() !== fn || p.findParent((q) => q.isClass() && q.isDescendant(fn)) !== null;
+  return binding.referencePaths.some(outside) || binding.constantViolations.some(outside);
+}
+
+/** Replace identifier `name` inside an assignment target/pattern with `make()`. */
+function replaceInTarget(path: NodePath, name: string, make: () => t.Expression): void {
+  const visit = (p: NodePath | NodePath[] | null | undefined): void => {
+    if (!p) return;
+    if (Array.isArray(p)) return p.forEach(visit);
+    if (p.isIdentifier()) {
+      if (p.node.name === name) {
+        const parent = p.parentPath;
+        if (parent?.isObjectProperty() && parent.node.shorthand) parent.node.shorthand = false;
+        p.replaceWith(make());
+      }
+      return;
+    }
+    if (p.isMemberExpression()) return;
+    if (p.isAssignmentPattern()) return visit(p.get('left'));
+    if (p.isArrayPattern()) return visit(p.get('elements') as NodePath[]);
+    if (p.isObjectPattern()) {
+      for (const prop of p.get('properties')) {
+        if (prop.isRestElement()) visit(prop.get('argument'));
+        else visit((prop as NodePath<t.ObjectProperty>).get('value') as NodePath);
+      }
+      return;
+    }
+    if (p.isRestElement()) return visit(p.get('argument'));
+  };
+  if (path.isAssignmentExpression()) visit(path.get('left'));
+  else if (path.isUpdateExpression()) visit(path.get('argument'));
+  else if (path.isForXStatement()) visit(path.get('left'));
+  else if (path.isVariableDeclarator()) visit(path.get('id'));
+}
+
+export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: Set<string>): FrameLayout {
+  const layout: FrameLayout = {
+    locals: [],
+    originalNames: new Map(),
+    env: null,
+    blockEnvs: new Map(),
+    closureEnvs: new Map(),
+    holders: new Map(),
+    hoisted: new Set(),
+  };
+  const taken = new Set<string>(reserved);
+  const unique = (base: string): string => {
+    let name = base;
+    for (let i = 1; taken.has(name) || fn.scope.hasBinding(name) && name !== base; i++) name = `${base}$${i}`;
+    taken.add(name);
+    return name;
+  };
+
+  const scopes = collectScopes(fn);
+  const envFields: string[] = [];
+  const envParams: string[] = [];
+  let envName: string | null = null;
+
+  for (const scope of scopes) {
+    const isFnScope = scope === fn.scope;
+    for (const [name, binding] of Object.entries(scope.bindings)) {
+      if (binding.kind === 'local' || binding.kind === 'module') continue;
+      const block = scope.block;
+      const hoisted =
+        isFnScope || binding.kind === 'var' || binding.kind === 'hoisted' || cs.contains(block);
+      if (!hoisted) continue;
+      // a block-scoped binding moves to function level: give it a name nothing else uses
+      let local = name;
+      if (!isFnScope || taken.has(name)) {
+        local = unique(name);
+        if (local !== name) scope.rename(name, local);
+      } else taken.add(name);
+      layout.originalNames.set(local, name);
+      const b = scope.getBinding(local) ?? binding;
+      layout.hoisted.add(b);
+      const captured = isCaptured(b, fn);
+      if (!captured) {
+        layout.locals.push(local);
+        continue;
+      }
+      const perIteration = !isFnScope && binding.kind !== 'var' && (isLoop(block) || insideLoweredLoop(scope.path, fn, cs));
+      let holder: string;
+      if (perIteration) {
+        let env = layout.blockEnvs.get(block);
+        if (!env) {
+          env = { name: unique('$b'), block, fields: [] };
+          layout.blockEnvs.set(block, env);
+          layout.locals.push(env.name);
+        }
+        env.fields.push(local);
+        holder = env.name;
+      } else {
+        if (envName === null) envName = unique('$e');
+        envFields.push(local);
+        if (b.kind === 'param') envParams.push(local);
+        holder = envName;
+      }
+      layout.holders.set(local, holder);
+      const make = () => t.memberExpression(t.identifier(holder), t.identifier(local));
+      for (const ref of b.referencePaths) {
+        const parent = ref.parentPath;
+        if (parent?.isObjectProperty() && parent.node.shorthand && parent.node.value === ref.node) parent.node.shorthand = false;
+        if (parent?.isExportSpecifier()) continue;
+        ref.replaceWith(make());
+      }
+      for (const v of b.constantViolations) replaceInTarget(v, local, make);
+      if (perIteration) {
+        // closures created in the block must keep the environment of their own iteration
+        for (const ref of b.referencePaths.concat(b.constantViolations)) {
+          let p: NodePath | null = ref;
+          let outermost: NodePath | null = null;
+          while (p && p !== fn) {
+            if (p.isFunction() || p.isClass()) outermost = p;
+            p = p.parentPath;
+          }
+          if (outermost) {
+            const list = layout.closureEnvs.get(outermost.node) ?? [];
+            if (!list.includes(holder)) list.push(holder);
+            layout.closureEnvs.set(outermost.node, list);
+          }
+        }
+      }
+    }
+  }
+  if (envName !== null) {
+    layout.env = { name: envName, fields: envFields, params: envParams };
+    layout.locals.push(envName);
+  }
+  return layout;
+}

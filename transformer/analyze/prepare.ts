@@ -1,0 +1,236 @@
+/**
+ * Normalises a marked function before its frame is laid out:
+ * - an arrow becomes a named `function` (compiled code needs to name itself
+ *   to check who called it and to be re-entered); its `this`, `arguments` and
+ *   `new.target` are read through aliases of the enclosing function;
+ * - parameters with defaults or patterns move into the body, so resuming
+ *   never re-evaluates them;
+ * - `arguments` and `new.target` become frame locals.
+ * Returns the expression compiled code uses to name the function itself.
+ */
+import type { NodePath } from '@babel/traverse';
+import * as t from '@babel/types';
+import { makeDiagnostic, type DiagnosticCode } from '../diagnostics.js';
+import type { Diagnostic } from '../types.js';
+
+export interface Prepared {
+  fn: NodePath<t.Function>;
+  /** names itself at run time, or null when no expression can */
+  self: t.Expression | null;
+  usesThis: boolean;
+  /** frame local holding `arguments`, if used */
+  argsLocal: string | null;
+  /** frame local holding `new.target`, if used */
+  newTargetLocal: string | null;
+  /** qualified name for function ids and stack frames */
+  qualifiedName: string;
+}
+
+export interface PrepareEnv {
+  file: string;
+  source: string;
+  diagnostics: Diagnostic[];
+  unique: (base: string) => string;
+}
+
+function report(env: PrepareEnv, code: DiagnosticCode, node: t.Node, ...args: string[]): void {
+  env.diagnostics.push(makeDiagnostic(code, env.file, env.source, node.loc, ...args));
+}
+
+/** The name JavaScript would infer for an anonymous function at this position. */
+function inferredName(path: NodePath): string | null {
+  const parent = path.parentPath;
+  if (!parent) return null;
+  if (parent.isVariableDeclarator() && t.isIdentifier(parent.node.id)) return parent.node.id.name;
+  if (parent.isAssignmentExpression() && t.isIdentifier(parent.node.left)) return parent.node.left.name;
+  if (parent.isObjectProperty() && !parent.node.computed && t.isIdentifier(parent.node.key)) return parent.node.key.name;
+  if (parent.isClassProperty() && !parent.node.computed && t.isIdentifier(parent.node.key)) return parent.node.key.name;
+  return null;
+}
+
+function qualify(path: NodePath<t.Function>): string {
+  const parts: string[] = [];
+  let p: NodePath | null = path;
+  while (p) {
+    if (p.isFunction()) {
+      let name: string | null = null;
+      if ((p.isFunctionDeclaration() || p.isFunctionExpression()) && p.node.id) name = p.node.id.name;
+      else if ((p.isClassMethod() || p.isObjectMethod()) && t.isIdentifier(p.node.key)) name = p.node.key.name;
+      else if (p.isClassPrivateMethod()) name = '#' + p.node.key.id.name;
+      else name = inferredName(p) ?? '<anonymous>';
+      if (p.isClassMethod() || p.isClassPrivateMethod()) {
+        const cls = p.parentPath?.parentPath;
+        const cname = cls && (cls.isClassDeclaration() || cls.isClassExpression()) && cls.node.id ? cls.node.id.name : inferredNameOfClass(cls);
+        name = `${cname ?? '<class>'}.${(p.node as any).static ? 'static ' : ''}${(p.node as any).kind === 'get' ? 'get ' : (p.node as any).kind === 'set' ? 'set ' : ''}${name}`;
+      }
+      parts.unshift(name);
+    }
+    p = p.parentPath;
+  }
+  return parts.join('/');
+}
+
+function inferredNameOfClass(cls: NodePath | null | undefined): string | null {
+  return cls ? inferredName(cls) : null;
+}
+
+/** Find the function whose `this` an arrow sees, and alias it there. */
+function lexicalAlias(env: PrepareEnv, arrow: NodePath, what: 'this' | 'arguments' | 'new.target', at: t.Node): t.Identifier | null {
+  let p: NodePath | null = arrow.parentPath;
+  while (p && (p.isArrowFunctionExpression() || !(p.isFunction() || p.isProgram() || p.isClassProperty() || p.isClassPrivateProperty() || p.isStaticBlock()))) p = p.parentPath;
+  if (!p || p.isClassProperty() || p.isClassPrivateProperty() || p.isStaticBlock()) {
+    report(env, 'SL1005', at, `\`${what}\` in a class field initializer or static block`);
+    return null;
+  }
+  if (p.isProgram()) {
+    if (what === 'this') return t.identifier('undefined');
+    report(env, 'SL1005', at, `\`${what}\` at module level`);
+    return null;
+  }
+  const host = p as NodePath<t.Function>;
+  const key = `__stackless_alias_${what}`;
+  const cached = (host.node as any)[key] as string | undefined;
+  if (cached) return t.identifier(cached);
+  const name = env.unique(what === 'this' ? '$this' : what === 'arguments' ? '$arguments' : '$newTarget');
+  (host.node as any)[key] = name;
+  const init = what === 'this' ? t.thisExpression() : what === 'arguments' ? t.identifier('arguments') : t.metaProperty(t.identifier('new'), t.identifier('target'));
+  const body = host.get('body');
+  if (body.isBlockStatement()) body.unshiftContainer('body', t.variableDeclaration('const', [t.variableDeclarator(t.identifier(name), init)]));
+  else host.node.body = t.blockStatement([t.variableDeclaration('const', [t.variableDeclarator(t.identifier(name), init)]), t.returnStatement(host.node.body as t.Expression)]);
+  return t.identifier(name);
+}
+
+/** Replace `this`/`arguments`/`new.target`/`super` seen by `fn`'s own body (through arrows). */
+function lexicalUses(fn: NodePath<t.Function>, visit: (p: NodePath, what: 'this' | 'arguments' | 'new.target' | 'super') => void): void {
+  fn.traverse({
+    Function(p) {
+      if (!p.isArrowFunctionExpression()) p.skip();
+    },
+    Class(p) {
+      p.skip();
+    },
+    ThisExpression(p) {
+      visit(p, 'this');
+    },
+    Super(p) {
+      visit(p, 'super');
+    },
+    Identifier(p) {
+      if (p.node.name === 'arguments' && p.isReferencedIdentifier() && !p.scope.hasBinding('arguments', true)) visit(p, 'arguments');
+    },
+    MetaProperty(p) {
+      if (p.node.meta.name === 'new' && p.node.property.name === 'target') visit(p, 'new.target');
+    },
+  });
+}
+
+export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Prepared | null {
+  let fn = path;
+  const qualifiedName = qualify(path);
+  let self: t.Expression | null = null;
+
+  if (fn.isArrowFunctionExpression()) {
+    const name = env.unique(inferredName(fn) ?? 'tasklet');
+    let bad = false;
+    lexicalUses(fn, (p, what) => {
+      if (what === 'super') {
+        report(env, 'SL1005', p.node, '`super`');
+        bad = true;
+        return;
+      }
+      const alias = lexicalAlias(env, fn, what, p.node);
+      if (alias) p.replaceWith(alias);
+      else bad = true;
+    });
+    if (bad) return null;
+    const node = fn.node;
+    const expr = t.functionExpression(t.identifier(name), node.params, node.body as t.BlockStatement, false, false);
+    expr.loc = node.loc;
+    expr.typeParameters = node.typeParameters as any;
+    expr.returnType = node.returnType;
+    fn.replaceWith(expr);
+    fn = fn as NodePath<t.Function>;
+    self = t.identifier(name);
+  } else if (fn.isFunctionDeclaration() || fn.isFunctionExpression()) {
+    if (!fn.node.id) fn.node.id = t.identifier(env.unique(inferredName(fn) ?? 'tasklet'));
+    self = t.identifier(fn.node.id.name);
+  } else if (fn.isObjectMethod()) {
+    const node = fn.node;
+    let usesSuper = false;
+    lexicalUses(fn, (_p, what) => { if (what === 'super') usesSuper = true; });
+    if (node.kind === 'method' && !node.computed && t.isIdentifier(node.key) && !usesSuper) {
+      const name = env.unique(node.key.name);
+      const expr = t.functionExpression(t.identifier(name), node.params, node.body, false, false);
+      expr.loc = node.loc;
+      expr.typeParameters = node.typeParameters as any;
+      expr.returnType = node.returnType;
+      fn.replaceWith(t.objectProperty(t.identifier(node.key.name), expr));
+      fn = (fn as NodePath).get('value') as NodePath<t.Function>;
+      self = t.identifier(name);
+    }
+  } else if (fn.isClassMethod() || fn.isClassPrivateMethod()) {
+    const cls = fn.parentPath.parentPath as NodePath<t.Class>;
+    if (!cls.node.id) cls.node.id = t.identifier(env.unique(inferredName(cls) ?? '$Class'));
+    const C = t.identifier(cls.node.id.name);
+    const node = fn.node;
+    const holder = node.static ? C : t.memberExpression(C, t.identifier('prototype'));
+    if (fn.isClassPrivateMethod()) {
+      self = t.memberExpression(node.static ? C : t.thisExpression(), t.cloneNode((node as t.ClassPrivateMethod).key));
+    } else if (!node.computed && (t.isIdentifier(node.key) || t.isStringLiteral(node.key))) {
+      const keyName = t.isIdentifier(node.key) ? node.key.name : node.key.value;
+      if (node.kind === 'get' || node.kind === 'set') {
+        self = t.memberExpression(
+          t.callExpression(t.memberExpression(t.identifier('Object'), t.identifier('getOwnPropertyDescriptor')), [holder, t.stringLiteral(keyName)]),
+          t.identifier(node.kind),
+        );
+      } else self = t.memberExpression(holder, t.identifier(keyName));
+    }
+  }
+
+  // parameters with defaults or patterns are evaluated in the body, once
+  const params = fn.node.params;
+  const moved: t.Statement[] = [];
+  let sawDefault = false;
+  params.forEach((param, i) => {
+    if (t.isIdentifier(param) || t.isTSParameterProperty(param)) {
+      if (sawDefault) params[i] = t.assignmentPattern(param as t.Identifier, t.identifier('undefined'));
+      return;
+    }
+    if (t.isRestElement(param) && t.isIdentifier(param.argument)) return;
+    const tmp = t.identifier(env.unique(`$p${i}`));
+    let pattern: t.LVal = param as t.LVal;
+    let replacement: t.Identifier | t.AssignmentPattern | t.RestElement = tmp;
+    if (t.isAssignmentPattern(param)) {
+      sawDefault = true;
+      replacement = t.assignmentPattern(tmp, t.identifier('undefined'));
+      pattern = param;
+    } else if (t.isRestElement(param)) {
+      replacement = t.restElement(tmp);
+      pattern = param.argument as t.LVal;
+    } else if (sawDefault) replacement = t.assignmentPattern(tmp, t.identifier('undefined'));
+    params[i] = replacement;
+    const id = t.isAssignmentPattern(pattern) ? pattern.left : pattern;
+    const init: t.Expression = t.isAssignmentPattern(pattern)
+      ? t.conditionalExpression(t.binaryExpression('===', t.identifier(tmp.name), t.identifier('undefined')), pattern.right, t.identifier(tmp.name))
+      : t.identifier(tmp.name);
+    moved.push(t.variableDeclaration('let', [t.variableDeclarator(id as t.LVal, init)]));
+  });
+  const body = fn.get('body') as NodePath<t.BlockStatement>;
+  if (moved.length) body.unshiftContainer('body', moved);
+
+  // this / arguments / new.target of the function itself
+  let usesThis = false;
+  let argsLocal: string | null = null;
+  let newTargetLocal: string | null = null;
+  lexicalUses(fn, (p, what) => {
+    if (what === 'this' || what === 'super') usesThis = true;
+    else if (what === 'arguments') {
+      argsLocal ??= env.unique('$args');
+      p.replaceWith(t.identifier(argsLocal));
+    } else if (what === 'new.target') {
+      newTargetLocal ??= env.unique('$newTarget');
+      p.replaceWith(t.identifier(newTargetLocal));
+    }
+  });
+  return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName };
+}

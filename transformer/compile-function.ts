@@ -1,0 +1,120 @@
+/**
+ * Compiles one marked function in place: prepare → lay out the frame →
+ * hoist declarations → lower statements into states → assemble the body.
+ */
+import type { NodePath } from '@babel/traverse';
+import * as t from '@babel/types';
+import { prepareFunction, type PrepareEnv } from './analyze/prepare.js';
+import { CallSites } from './analyze/callsites.js';
+import { layoutFrame, type FrameLayout } from './analyze/bindings.js';
+import { hoistDeclarations } from './analyze/declarations.js';
+import { FunctionContext, type Names } from './lower/context.js';
+import { lowerStatements } from './lower/statements.js';
+import { assemble, frameKey } from './emit/assemble.js';
+
+export interface FileState extends PrepareEnv {
+  runtimeName: string;
+  /** runtime exports the compiled code uses: export name -> local name */
+  imports: Map<string, string>;
+  forceSwitch: boolean;
+  ticks: boolean;
+  /** module id relative to root, for function ids */
+  moduleId: string;
+  /** function ids and layouts compiled in this file */
+  functions: CompiledInfo[];
+}
+
+export interface CompiledInfo {
+  id: string;
+  locals: { key: string; name: string }[];
+  line: number;
+  column: number;
+}
+
+const ARRAY_METHODS = ['forEach', 'map', 'filter', 'reduce', 'some', 'every', 'find', 'findIndex', 'flatMap', 'sort'];
+
+function runtimeImport(file: FileState, exported: string): string {
+  let local = file.imports.get(exported);
+  if (!local) {
+    local = file.unique(`${file.runtimeName}_${exported.replace(/^\$/, '')}`);
+    file.imports.set(exported, local);
+  }
+  return local;
+}
+
+/** Closures that capture a per-iteration environment keep the one of their own iteration. */
+function bindClosureEnvs(fn: NodePath<t.Function>, layout: FrameLayout): void {
+  if (layout.closureEnvs.size === 0) return;
+  fn.traverse({
+    'Function|Class'(p: NodePath) {
+      const envs = layout.closureEnvs.get(p.node);
+      if (envs && p.isExpression()) {
+        const wrapper = t.callExpression(
+          t.arrowFunctionExpression(envs.map((e) => t.identifier(e)), p.node as t.Expression),
+          envs.map((e) => t.identifier(e)),
+        );
+        (wrapper as any)._stacklessInternal = true;
+        p.replaceWith(wrapper);
+      }
+      p.skip();
+    },
+  });
+}
+
+export function compileFunction(path: NodePath<t.Function>, file: FileState): void {
+  const prepared = prepareFunction(path, file);
+  if (!prepared) return;
+  const fn = prepared.fn;
+  fn.scope.crawl();
+  const programScope = fn.scope.getProgramParent();
+  const oracle = { isGlobal: (name: string) => !fn.scope.hasBinding(name) && !programScope.hasBinding(name) };
+  const cs = new CallSites(oracle);
+  const body = fn.node.body as t.BlockStatement;
+  if (!cs.contains(body)) return; // nothing in it can suspend: it stays as it is
+
+  const names: Names = {
+    rt: file.runtimeName,
+    pc: file.unique('$pc'),
+    value: file.unique('$v'),
+    token: file.unique('$tk'),
+    loop: file.unique('$loop'),
+    resumeThrow: file.unique('$rs'),
+    caught: file.unique('$error'),
+    args: prepared.argsLocal ?? '',
+    newTarget: prepared.newTargetLocal ?? '',
+    frame: file.unique('$f'),
+    forceSwitch: file.forceSwitch ? runtimeImport(file, 'schedule') : '',
+    arrayHelpers: { get: (m: string) => (ARRAY_METHODS.includes(m) ? runtimeImport(file, `$${m}`) : undefined) },
+  };
+  const reserved = new Set(Object.values(names).filter((v): v is string => typeof v === 'string' && v !== ''));
+  const layout = layoutFrame(fn, cs, reserved);
+  hoistDeclarations(fn, layout);
+  bindClosureEnvs(fn, layout);
+
+  const lowering = new CallSites(oracle);
+  const ctx = new FunctionContext(names, lowering, layout, { forceSwitch: file.forceSwitch, ticks: file.ticks }, file.unique);
+  const bodyStatements = (fn.node.body as t.BlockStatement).body;
+  lowerStatements(ctx, bodyStatements);
+
+  const params: string[] = [];
+  for (const p of fn.node.params) {
+    const id = t.isAssignmentPattern(p) ? p.left : t.isRestElement(p) ? p.argument : p;
+    if (t.isIdentifier(id) && id.name !== 'this') params.push(id.name);
+  }
+  const stmts = assemble({
+    ctx,
+    params,
+    self: prepared.self,
+    usesThis: prepared.usesThis,
+    argsLocal: prepared.argsLocal,
+    newTargetLocal: prepared.newTargetLocal,
+  });
+  fn.node.body = t.blockStatement(stmts);
+  const allLocals = [...params, ...layout.locals.filter((l) => !params.includes(l)), ...ctx.temps];
+  file.functions.push({
+    id: `${file.moduleId}#${prepared.qualifiedName}`,
+    locals: allLocals.map((l) => ({ key: frameKey(l), name: layout.originalNames.get(l) ?? l })),
+    line: fn.node.loc?.start.line ?? 0,
+    column: fn.node.loc?.start.column ?? 0,
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * Builds the compiled function body around the states:
+ *
+ *   const $tk = rt.tok;                       // who the caller meant to call
+ *   let $pc = 0, $v, <frame locals>;
+ *   if (rt.rf !== null) { <restore from the frame record> } else { <fresh entry> }
+ *   $loop: for (;;) {
+ *     try { switch ($pc) { case 0: ... } }
+ *     catch ($err) { <stack-overflow spill>; <route to a catch/finally state>; throw $err; }
+ *   }
+ *
+ * and fills in the save code of every call site, now that every frame local
+ * is known. Saving makes no function calls, so it cannot overflow the stack.
+ */
+import * as t from '@babel/types';
+import type { FunctionContext } from '../lower/context.js';
+import { exceptionRoutes } from '../lower/tries.js';
+
+export interface AssembleInput {
+  ctx: FunctionContext;
+  params: string[];
+  self: t.Expression | null;
+  usesThis: boolean;
+  argsLocal: string | null;
+  newTargetLocal: string | null;
+  /** keys used in the frame record for each local (never f/pc/up/th) */
+}
+
+const RESERVED_KEYS = new Set(['f', 'pc', 'up', 'th']);
+
+export function frameKey(local: string): string {
+  return RESERVED_KEYS.has(local) ? `$${local}` : local;
+}
+
+export function assemble(input: AssembleInput): t.Statement[] {
+  const { ctx, params, self } = input;
+  const n = ctx.names;
+  const id = (name: string) => t.identifier(name);
+  const rt = (field: string) => ctx.rtMember(field);
+  const locals = [
+    ...params,
+    ...ctx.layout.locals.filter((l) => !params.includes(l)),
+    ...ctx.temps,
+    ...(input.argsLocal ? [input.argsLocal] : []),
+    ...(input.newTargetLocal ? [input.newTargetLocal] : []),
+  ];
+  const hasTry = ctx.tries.length > 0;
+
+  const record = (pc: t.Expression) =>
+    t.objectExpression([
+      t.objectProperty(id('f'), self && t.isIdentifier(self) ? t.cloneNode(self) : id(n.token)),
+      t.objectProperty(id('pc'), pc),
+      t.objectProperty(id('up'), t.nullLiteral()),
+      ...(input.usesThis ? [t.objectProperty(id('th'), t.thisExpression())] : []),
+      ...locals.map((l) => t.objectProperty(id(frameKey(l)), id(l))),
+    ]);
+  // unwinding: link this frame's record above the caller's, then return
+  const saveStatements = (pc: t.Expression): t.Statement[] => {
+    const link = t.expressionStatement(t.assignmentExpression('=', rt('last'), t.assignmentExpression('=', t.memberExpression(rt('last'), id('up')), record(pc))));
+    const mismatch = self ? t.binaryExpression('!==', id(n.token), t.cloneNode(self)) : null;
+    const out: t.Statement[] = [link];
+    if (mismatch) {
+      // called from ordinary code: nobody above will save, so the runtime takes over here
+      if (!t.isIdentifier(self!)) out.push(t.ifStatement(mismatch, t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rt('last'), id('f')), t.cloneNode(self!)))));
+      out.push(t.ifStatement(t.binaryExpression('!==', id(n.token), t.cloneNode(self!)), t.returnStatement(t.callExpression(rt('boundary'), []))));
+    }
+    out.push(t.returnStatement());
+    return out;
+  };
+  for (const s of ctx.saves) s.block.body.push(...saveStatements(ctx.em.ref(s.value)));
+
+  // the last state falls off the end of the function
+  ctx.em.emit(t.returnStatement());
+
+  const err = id('$error');
+  const catchBody: t.Statement[] = [
+    // a call that never entered its callee because the stack was full: spill to the heap and retry it
+    t.ifStatement(
+      t.binaryExpression('<', id(n.pc), t.numericLiteral(0)),
+      t.blockStatement([
+        t.ifStatement(
+          t.logicalExpression(
+            '&&',
+            t.logicalExpression(
+              '&&',
+              t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')),
+              t.binaryExpression('!==', t.cloneNode(err), rt('spent')),
+            ),
+            t.binaryExpression('===', t.memberExpression(t.cloneNode(err), id('message')), t.stringLiteral('Maximum call stack size exceeded')),
+          ),
+          t.blockStatement([
+            t.expressionStatement(t.assignmentExpression('=', rt('u'), t.numericLiteral(2))),
+            // this frame is the innermost of the spill: start the chain at the anchor
+            t.expressionStatement(t.assignmentExpression('=', rt('last'), rt('anchor'))),
+            ...saveStatements(t.binaryExpression('-', t.unaryExpression('-', id(n.pc)), t.numericLiteral(1))),
+          ]),
+        ),
+        t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.unaryExpression('-', id(n.pc)))),
+      ]),
+    ),
+    ...exceptionRoutes(ctx, err),
+    // not ours to retry any more: a caller must not re-run a call that did run
+    t.ifStatement(t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')), t.expressionStatement(t.assignmentExpression('=', rt('spent'), t.cloneNode(err)))),
+    t.throwStatement(t.cloneNode(err)),
+  ];
+
+  const cases = ctx.em.states.map((s) => t.switchCase(t.numericLiteral(s.label.id), s.body));
+  ctx.em.finish();
+  const tryBlock: t.Statement[] = [];
+  if (hasTry) {
+    tryBlock.push(
+      t.ifStatement(
+        t.binaryExpression('!==', id(n.resumeThrow), t.numericLiteral(0)),
+        t.blockStatement([
+          t.expressionStatement(t.assignmentExpression('=', id(n.resumeThrow), t.numericLiteral(0))),
+          t.throwStatement(id(n.value)),
+        ]),
+      ),
+    );
+  }
+  tryBlock.push(t.switchStatement(id(n.pc), cases));
+  const loop = t.labeledStatement(
+    id(n.loop),
+    t.forStatement(null, null, null, t.blockStatement([t.tryStatement(t.blockStatement(tryBlock), t.catchClause(err, t.blockStatement(catchBody)))])),
+  );
+
+  // entry: restore a frame record, or start fresh
+  const f = id(n.frame);
+  const restore: t.Statement[] = [
+    t.variableDeclaration('const', [t.variableDeclarator(f, rt('rf'))]),
+    t.expressionStatement(t.assignmentExpression('=', rt('rf'), t.nullLiteral())),
+    ...locals.map((l) => t.expressionStatement(t.assignmentExpression('=', id(l), t.memberExpression(id(n.frame), id(frameKey(l)))))),
+    t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.memberExpression(id(n.frame), id('pc')))),
+    t.expressionStatement(t.assignmentExpression('=', id(n.value), rt('rv'))),
+    t.ifStatement(
+      t.binaryExpression('!==', rt('rk'), t.numericLiteral(0)),
+      hasTry
+        ? t.expressionStatement(t.assignmentExpression('=', id(n.resumeThrow), t.numericLiteral(1)))
+        : t.throwStatement(id(n.value)),
+    ),
+  ];
+  const fresh: t.Statement[] = [];
+  const env = ctx.layout.env;
+  if (env) {
+    fresh.push(
+      t.expressionStatement(
+        t.assignmentExpression(
+          '=',
+          id(env.name),
+          t.objectExpression(env.fields.map((fld) => t.objectProperty(id(fld), env.params.includes(fld) ? id(fld) : id('undefined')))),
+        ),
+      ),
+    );
+  }
+  if (input.argsLocal) fresh.push(t.expressionStatement(t.assignmentExpression('=', id(input.argsLocal), id('arguments'))));
+  if (input.newTargetLocal)
+    fresh.push(t.expressionStatement(t.assignmentExpression('=', id(input.newTargetLocal), t.metaProperty(id('new'), id('target')))));
+
+  const declared = [n.pc, n.value, ...locals.filter((l) => !params.includes(l)), ...(hasTry ? [n.resumeThrow] : [])];
+  return [
+    t.variableDeclaration('const', [t.variableDeclarator(id(n.token), rt('tok'))]),
+    t.variableDeclaration(
+      'let',
+      declared.map((name) =>
+        t.variableDeclarator(id(name), name === n.pc || name === n.resumeThrow ? t.numericLiteral(0) : null),
+      ),
+    ),
+    t.ifStatement(t.binaryExpression('!==', rt('rf'), t.nullLiteral()), t.blockStatement(restore), fresh.length ? t.blockStatement(fresh) : null),
+    loop,
+  ];
+}
+

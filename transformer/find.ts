@@ -1,0 +1,81 @@
+/**
+ * Finds the functions marked `"use tasklet"`, applies a module-level marker to
+ * every function of the module, and rejects what cannot be compiled.
+ */
+import type { NodePath } from '@babel/traverse';
+import type { TraverseOptions } from '@babel/traverse';
+import * as t from '@babel/types';
+import { makeDiagnostic } from './diagnostics.js';
+import type { PrepareEnv } from './analyze/prepare.js';
+
+export const DIRECTIVE = 'use tasklet';
+
+export type Traverse = (ast: t.Node, opts: TraverseOptions) => void;
+
+export function hasDirective(node: t.Function): boolean {
+  return t.isBlockStatement(node.body) && node.body.directives.some((d) => d.value.value === DIRECTIVE);
+}
+
+/** `"use tasklet"` at the top of a module marks each of its functions (not async or generator ones). */
+export function markModule(ast: t.File, traverse: Traverse, env: PrepareEnv): void {
+  const directives = ast.program.directives;
+  if (!directives.some((d) => d.value.value === DIRECTIVE)) return;
+  ast.program.directives = directives.filter((d) => d.value.value !== DIRECTIVE);
+  traverse(ast, {
+    Function(p: NodePath<t.Function>) {
+      const node = p.node;
+      if (node.async || node.generator) return;
+      if (p.isClassMethod() && p.node.kind === 'constructor') return;
+      if (t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node)) return;
+      if (!t.isBlockStatement(node.body)) {
+        node.body = t.blockStatement([t.returnStatement(node.body as t.Expression)]);
+      }
+      if (!hasDirective(node)) node.body.directives.unshift(t.directive(t.directiveLiteral(DIRECTIVE)));
+    },
+  });
+  void env;
+}
+
+/** Report marked functions that cannot be compiled, and misplaced markers. */
+export function validateMarked(ast: t.File, traverse: Traverse, env: PrepareEnv): void {
+  const diag = (code: 'SL1001' | 'SL1002' | 'SL1003' | 'SL1004' | 'SL1006' | 'SL1008', node: t.Node) =>
+    env.diagnostics.push(makeDiagnostic(code as any, env.file, env.source, node.loc));
+  traverse(ast, {
+    Function(p: NodePath<t.Function>) {
+      if (!hasDirective(p.node)) return;
+      const directive = (p.node.body as t.BlockStatement).directives.find((d) => d.value.value === DIRECTIVE)!;
+      if (p.node.async) diag('SL1001', directive);
+      else if (p.node.generator) diag('SL1002', directive);
+      else if (p.isClassMethod() && p.node.kind === 'constructor') diag('SL1008', directive);
+      p.traverse({
+        Function(inner: NodePath) {
+          inner.skip();
+        },
+        WithStatement(w: NodePath<t.WithStatement>) {
+          diag('SL1003', w.node);
+        },
+        CallExpression(c: NodePath<t.CallExpression>) {
+          if (t.isIdentifier(c.node.callee, { name: 'eval' }) && !c.scope.hasBinding('eval', true)) diag('SL1004', c.node);
+        },
+      });
+    },
+    ExpressionStatement(p: NodePath<t.ExpressionStatement>) {
+      if (t.isStringLiteral(p.node.expression, { value: DIRECTIVE })) diag('SL1006', p.node);
+    },
+  });
+}
+
+/** The outermost marked function still to compile, in source order. */
+export function findMarked(ast: t.File, traverse: Traverse): NodePath<t.Function> | null {
+  let found: NodePath<t.Function> | null = null;
+  traverse(ast, {
+    Function(p: NodePath<t.Function>) {
+      if (found) return p.skip();
+      if (hasDirective(p.node)) {
+        found = p;
+        p.stop();
+      }
+    },
+  });
+  return found;
+}

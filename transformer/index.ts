@@ -1,0 +1,119 @@
+/**
+ * `stackless/transform`: the one core transform every adapter wraps.
+ *   parse → find marked functions → compile each (outermost first) → add the
+ *   runtime import → generate code + source map.
+ */
+import { parse } from '@babel/parser';
+import _traverse from '@babel/traverse';
+import type { NodePath } from '@babel/traverse';
+import _generate from '@babel/generator';
+import * as t from '@babel/types';
+import { transformFromAstSync } from '@babel/core';
+import { relative, isAbsolute } from 'node:path';
+import { createRequire } from 'node:module';
+import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';
+import { findMarked, markModule, validateMarked, DIRECTIVE, type Traverse } from './find.js';
+import { compileFunction, type FileState } from './compile-function.js';
+import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
+
+export type { TransformOptions, TransformResult, Diagnostic, Position } from './types.js';
+export { TaskletCompileError, catalogue };
+
+// the Babel packages are CommonJS with a `default` export
+const traverse = ((_traverse as any).default ?? _traverse) as Traverse & { cache: { clear(): void } };
+const generate = ((_generate as any).default ?? _generate) as (ast: t.Node, opts: object, code: string) => { code: string; map: any };
+const require = createRequire(import.meta.url);
+
+function parserPlugins(id: string): any[] {
+  const plugins: any[] = [];
+  if (/\.[mc]?tsx?$/.test(id) || !/\.[mc]?jsx?$/.test(id)) plugins.push('typescript');
+  if (/\.[jt]sx$/.test(id)) plugins.push('jsx');
+  plugins.push('decorators-legacy');
+  return plugins.filter((p, i) => !(p === 'decorators-legacy' && plugins.includes('decorators')) || i < 0);
+}
+
+function moduleIdOf(id: string, root: string | undefined): string {
+  const clean = id.replace(/[?#].*$/, '');
+  if (root && isAbsolute(clean)) return relative(root, clean).split('\\').join('/');
+  return clean.split('\\').join('/');
+}
+
+export function transform(code: string, id: string, options: TransformOptions = {}): TransformResult {
+  const wantMap = options.sourceMap !== false;
+  if (!code.includes(DIRECTIVE)) return { code, map: null, diagnostics: [], changed: false };
+
+  const diagnostics: Diagnostic[] = [];
+  let ast: t.File;
+  try {
+    ast = parse(code, { sourceType: 'module', sourceFilename: id, plugins: parserPlugins(id), errorRecovery: false });
+  } catch (e: any) {
+    const loc = e.loc ? { start: { line: e.loc.line, column: e.loc.column }, end: { line: e.loc.line, column: e.loc.column + 1 } } : null;
+    diagnostics.push(makeDiagnostic('SL1007', id, code, loc, String(e.reasonCode ?? e.message).replace(/ \(\d+:\d+\)$/, '')));
+    return { code, map: null, diagnostics, changed: false };
+  }
+
+  const used = new Set<string>();
+  traverse(ast, { Identifier(p: NodePath<t.Identifier>) { used.add(p.node.name); } });
+  const unique = (base: string): string => {
+    let name = base;
+    for (let i = 1; used.has(name); i++) name = `${base}$${i}`;
+    used.add(name);
+    return name;
+  };
+  const file: FileState = {
+    file: id,
+    source: code,
+    diagnostics,
+    unique,
+    runtimeName: unique('$sl'),
+    imports: new Map(),
+    forceSwitch: options.forceSwitch === true,
+    ticks: options.ticks !== false,
+    moduleId: moduleIdOf(id, options.root),
+    functions: [],
+  };
+
+  markModule(ast, traverse, file);
+  validateMarked(ast, traverse, file);
+  if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
+
+  // compile outermost first; each pass re-reads the tree so scopes are fresh
+  for (;;) {
+    (traverse as any).cache.clear();
+    const next: NodePath<t.Function> | null = findMarked(ast, traverse);
+    if (!next) break;
+    const body = next.node.body as t.BlockStatement;
+    body.directives = body.directives.filter((d) => d.value.value !== DIRECTIVE);
+    compileFunction(next, file);
+    if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
+  }
+
+  if (file.imports.size > 0 || file.functions.length > 0) {
+    const specifiers = [t.importSpecifier(t.identifier(file.runtimeName), t.identifier('rt'))];
+    for (const [exported, local] of file.imports) specifiers.push(t.importSpecifier(t.identifier(local), t.identifier(exported)));
+    ast.program.body.unshift(t.importDeclaration(specifiers, t.stringLiteral(options.runtimeModule ?? 'stackless/internal')));
+  }
+
+  if (options.stripTypes) {
+    const out = transformFromAstSync(ast, code, {
+      filename: id,
+      babelrc: false,
+      configFile: false,
+      sourceMaps: wantMap,
+      inputSourceMap: (options.inputSourceMap as any) ?? undefined,
+      plugins: [[require.resolve('@babel/plugin-transform-typescript'), { onlyRemoveTypeImports: true, allowDeclareFields: true }]],
+      cloneInputAst: false,
+    });
+    return { code: out!.code!, map: wantMap ? (out!.map as any) : null, diagnostics, changed: true };
+  }
+  const out = generate(ast, { sourceMaps: wantMap, sourceFileName: id, retainLines: false }, code);
+  return { code: out.code, map: wantMap ? out.map : null, diagnostics, changed: true };
+}
+
+/** For adapters: transform, or throw a TaskletCompileError carrying every error diagnostic. */
+export function transformOrThrow(code: string, id: string, options: TransformOptions = {}): TransformResult {
+  const result = transform(code, id, options);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new TaskletCompileError(errors);
+  return result;
+}

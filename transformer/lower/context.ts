@@ -1,0 +1,142 @@
+/**
+ * Per-function state of the lowering: the emitter, temporaries, the leap stack
+ * (where `break`, `continue` and `return` go, through which `finally` blocks)
+ * and the try regions the dispatch `catch` routes exceptions by.
+ */
+import * as t from '@babel/types';
+import { Emitter, Label } from './emitter.js';
+import type { CallSites } from '../analyze/callsites.js';
+import type { FrameLayout } from '../analyze/bindings.js';
+
+export type LeapEntry =
+  | { kind: 'loop'; breakLabel: Label; continueLabel: Label; labels: string[] }
+  | { kind: 'switch'; breakLabel: Label }
+  | { kind: 'labeled'; breakLabel: Label; label: string }
+  | { kind: 'finally'; tryEntry: TryRegion };
+
+export interface TryRegion {
+  start: Label;
+  catchLabel: Label | null;
+  finallyLabel: Label | null;
+  /** first label after the whole statement */
+  after: Label;
+  /** completion kind / value variables of this try's finally */
+  completion: string | null;
+  completionValue: string | null;
+  /** jumps routed through this finally: target label and the next finally to cross, if any */
+  jumps: { target: Label; next: TryRegion | null }[];
+  /** nearest enclosing try whose finally a `return` from here must run next */
+  outerFinally: TryRegion | null;
+  /** where a caught exception is stored for the catch clause */
+  errorVar: string;
+}
+
+/** Names of the compiled function's own helper variables. */
+export interface Names {
+  rt: string;
+  pc: string;
+  value: string;
+  token: string;
+  loop: string;
+  resumeThrow: string;
+  caught: string;
+  args: string;
+  newTarget: string;
+  frame: string;
+  /** imported runtime function that switches to the next tasklet (forceSwitch mode) */
+  forceSwitch: string;
+  /** imported array helpers by method name */
+  arrayHelpers: { get(method: string): string | undefined };
+}
+
+export class FunctionContext {
+  readonly em: Emitter;
+  readonly leaps: LeapEntry[] = [];
+  readonly tries: TryRegion[] = [];
+  /** try regions currently open (innermost last), for routing returns and jumps */
+  readonly openTries: TryRegion[] = [];
+  readonly temps: string[] = [];
+  private freeTemps: string[] = [];
+  usesThis = false;
+  usesArguments = false;
+  usesNewTarget = false;
+  /** label of each call site's retry entry -> its value entry */
+  readonly callSites: { retry: Label; value: Label }[] = [];
+  /** placeholders for the save code, filled once every local is known */
+  readonly saves: { block: t.BlockStatement; value: Label }[] = [];
+  private tempCounter = 0;
+
+  constructor(
+    readonly names: Names,
+    readonly cs: CallSites,
+    readonly layout: FrameLayout,
+    readonly options: { forceSwitch: boolean; ticks: boolean },
+    private readonly unique: (base: string) => string,
+  ) {
+    this.em = new Emitter(t.identifier(names.pc), t.identifier(names.loop));
+  }
+
+  rtMember(field: string): t.MemberExpression {
+    return t.memberExpression(t.identifier(this.names.rt), t.identifier(field));
+  }
+
+  /** A temporary that lives in the frame. */
+  temp(): t.Identifier {
+    const reused = this.freeTemps.pop();
+    if (reused) return t.identifier(reused);
+    const name = this.unique(`$t${this.tempCounter++}`);
+    this.temps.push(name);
+    return t.identifier(name);
+  }
+
+  /** Temporaries allocated inside `fn` are free again once a statement is done. */
+  withTemps<T>(fn: () => T): T {
+    const before = new Set(this.freeTemps);
+    const allocated = this.temps.length;
+    const result = fn();
+    // everything handed out during fn (new or reused) becomes free again
+    const now = new Set(this.freeTemps);
+    for (const name of this.temps.slice(allocated)) now.add(name);
+    for (const name of before) now.add(name);
+    this.freeTemps = [...now];
+    return result;
+  }
+
+  newLabel(hint: string): Label {
+    return new Label(hint);
+  }
+
+  /** Variable declared once per function for try bookkeeping. */
+  helperVar(base: string): string {
+    const name = this.unique(base);
+    this.temps.push(name);
+    return name;
+  }
+
+  private errorName: string | null = null;
+
+  /** The frame local a caught exception waits in on its way to a catch clause. */
+  errorVar(): string {
+    if (this.errorName === null) this.errorName = this.helperVar('$ex');
+    return this.errorName;
+  }
+
+  /** Try regions with a finally that lie between here and the leap entry at `index`. */
+  finallysBetween(index: number): TryRegion[] {
+    const out: TryRegion[] = [];
+    for (let i = this.leaps.length - 1; i > index; i--) {
+      const e = this.leaps[i]!;
+      if (e.kind === 'finally') out.push(e.tryEntry);
+    }
+    return out;
+  }
+
+  /** Innermost try whose finally must run before leaving the function. */
+  innermostFinally(): TryRegion | null {
+    for (let i = this.leaps.length - 1; i >= 0; i--) {
+      const e = this.leaps[i]!;
+      if (e.kind === 'finally') return e.tryEntry;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * `for-of` and `for-in` loops with call sites inside. The iterator lives in a
+ * frame local, so a tasklet suspended inside the loop resumes at the same
+ * position; `for-of` calls the iterator's `next()` (and `return()` when the
+ * loop is left early) as call sites, so iterables written in tasklet code may
+ * block in them.
+ */
+import * as t from '@babel/types';
+import type { FunctionContext } from './context.js';
+import { explode, toTemp } from './expressions.js';
+import { emitCallSite } from './callsite.js';
+import { lowerStatement, assignTarget, createBlockEnv } from './statements.js';
+import { lowerTry } from './tries.js';
+
+function assign(target: t.LVal, value: t.Expression): t.Statement {
+  return t.expressionStatement(t.assignmentExpression('=', target, value));
+}
+
+export function lowerForOf(ctx: FunctionContext, node: t.ForOfStatement, labels: string[]): void {
+  const em = ctx.em;
+  const iterable = explode(ctx, node.right);
+  // iterator, "finished" flag and current step live across suspensions
+  const it = ctx.helperVar('$it');
+  const done = ctx.helperVar('$done');
+  const step = ctx.helperVar('$step');
+  const obj = toTemp(ctx, iterable);
+  const method = t.memberExpression(t.cloneNode(obj), t.memberExpression(t.identifier('Symbol'), t.identifier('iterator')), true);
+  const iter = emitCallSite(ctx, { token: t.cloneNode(method), call: t.callExpression(method, []) }, true)!;
+  em.emit(assign(t.identifier(it), iter));
+  em.emit(assign(t.identifier(done), t.booleanLiteral(false)));
+  // try { for (;;) { ... } } finally { close the iterator if the loop was left early }
+  const loopBody: t.Statement[] = [];
+  const tryNode = t.tryStatement(
+    t.blockStatement([t.forStatement(null, null, null, t.blockStatement(loopBody))]),
+    null,
+    t.blockStatement([]),
+  );
+  // the synthetic statements are lowered by hand below, so mark them as containing call sites
+  lowerTryForOf(ctx, tryNode, { it, done, step, node, labels });
+}
+
+interface ForOfParts {
+  it: string;
+  done: string;
+  step: string;
+  node: t.ForOfStatement;
+  labels: string[];
+}
+
+function lowerTryForOf(ctx: FunctionContext, _shape: t.TryStatement, p: ForOfParts): void {
+  const em = ctx.em;
+  const region = beginFinally(ctx);
+  const head = ctx.newLabel('forof');
+  const after = ctx.newLabel('forofEnd');
+  em.mark(head);
+  // next(): done is set first, so an iterator whose next() throws is not closed
+  em.emit(assign(t.identifier(p.done), t.booleanLiteral(true)));
+  const nextFn = t.memberExpression(t.identifier(p.it), t.identifier('next'));
+  const r = emitCallSite(ctx, { token: t.cloneNode(nextFn), call: t.callExpression(nextFn, []) }, true)!;
+  em.emit(assign(t.identifier(p.step), r));
+  em.emit(t.ifStatement(t.memberExpression(t.identifier(p.step), t.identifier('done')), t.blockStatement(em.jumpStatements(after))));
+  em.emit(assign(t.identifier(p.done), t.booleanLiteral(false)));
+  createBlockEnv(ctx, p.node);
+  const value = toTemp(ctx, t.memberExpression(t.identifier(p.step), t.identifier('value')));
+  assignTarget(ctx, p.node.left as t.LVal, value);
+  ctx.leaps.push({ kind: 'loop', breakLabel: after, continueLabel: head, labels: p.labels });
+  lowerStatement(ctx, p.node.body);
+  ctx.leaps.pop();
+  em.jump(head);
+  em.mark(after);
+  endFinally(ctx, region, () => {
+    // finally: an early exit (break, return, throw) closes the iterator
+    const skip = ctx.newLabel('closed');
+    em.emit(t.ifStatement(t.identifier(p.done), t.blockStatement(em.jumpStatements(skip))));
+    em.emit(assign(t.identifier(p.done), t.booleanLiteral(true)));
+    const ret = toTemp(ctx, t.memberExpression(t.identifier(p.it), t.identifier('return')));
+    em.emit(t.ifStatement(t.binaryExpression('==', t.cloneNode(ret), t.nullLiteral()), t.blockStatement(em.jumpStatements(skip))));
+    emitCallSite(ctx, { token: t.cloneNode(ret), call: t.callExpression(t.memberExpression(t.cloneNode(ret), t.identifier('call')), [t.identifier(p.it)]) }, false);
+    em.mark(skip);
+  });
+}
+
+export function lowerForIn(ctx: FunctionContext, node: t.ForInStatement, labels: string[]): void {
+  const em = ctx.em;
+  const obj = toTemp(ctx, explode(ctx, node.right));
+  const keys = ctx.helperVar('$keys');
+  const index = ctx.helperVar('$i');
+  const objVar = ctx.helperVar('$obj');
+  em.emit(assign(t.identifier(objVar), obj));
+  // the keys are listed up front (a plain array, so it can be saved); deleted ones are skipped
+  em.emit(assign(t.identifier(keys), t.arrayExpression([])));
+  const k = t.identifier('$k');
+  em.emit(
+    t.forInStatement(
+      t.variableDeclaration('const', [t.variableDeclarator(k)]),
+      t.identifier(objVar),
+      t.expressionStatement(t.callExpression(t.memberExpression(t.identifier(keys), t.identifier('push')), [t.identifier('$k')])),
+    ),
+  );
+  em.emit(assign(t.identifier(index), t.numericLiteral(0)));
+  const head = ctx.newLabel('forin');
+  const next = ctx.newLabel('forinNext');
+  const after = ctx.newLabel('forinEnd');
+  em.mark(head);
+  em.emit(
+    t.ifStatement(
+      t.binaryExpression('>=', t.identifier(index), t.memberExpression(t.identifier(keys), t.identifier('length'))),
+      t.blockStatement(em.jumpStatements(after)),
+    ),
+  );
+  const key = toTemp(ctx, t.memberExpression(t.identifier(keys), t.identifier(index), true));
+  em.emit(t.ifStatement(t.unaryExpression('!', t.binaryExpression('in', t.cloneNode(key), t.identifier(objVar))), t.blockStatement(em.jumpStatements(next))));
+  createBlockEnv(ctx, node);
+  assignTarget(ctx, node.left as t.LVal, key);
+  ctx.leaps.push({ kind: 'loop', breakLabel: after, continueLabel: next, labels });
+  lowerStatement(ctx, node.body);
+  ctx.leaps.pop();
+  em.mark(next);
+  em.emit(t.expressionStatement(t.updateExpression('++', t.identifier(index))));
+  em.jump(head);
+  em.mark(after);
+  em.emit(assign(t.identifier(keys), t.identifier('undefined')));
+}
+
+import type { TryRegion } from './context.js';
+
+/** Open a try/finally region by hand (for synthetic finally blocks). */
+function beginFinally(ctx: FunctionContext): TryRegion {
+  const region: TryRegion = {
+    start: ctx.newLabel('try'),
+    catchLabel: null,
+    finallyLabel: ctx.newLabel('finally'),
+    after: ctx.newLabel('endtry'),
+    completion: ctx.helperVar('$c'),
+    completionValue: ctx.helperVar('$cv'),
+    jumps: [],
+    outerFinally: ctx.innermostFinally(),
+    errorVar: ctx.errorVar(),
+  };
+  ctx.tries.push(region);
+  ctx.leaps.push({ kind: 'finally', tryEntry: region });
+  ctx.em.setPc(region.start);
+  ctx.em.mark(region.start);
+  return region;
+}
+
+function endFinally(ctx: FunctionContext, region: TryRegion, finallyBody: () => void): void {
+  const em = ctx.em;
+  em.emit(assign(t.identifier(region.completion!), t.numericLiteral(0)));
+  ctx.leaps.pop();
+  em.setPc(region.finallyLabel!);
+  em.mark(region.finallyLabel!);
+  finallyBody();
+  emitDispatch(ctx, region);
+  em.setPc(region.after);
+  em.mark(region.after);
+}
+
+import { completionDispatch as emitDispatch } from './tries.js';
+void lowerTry;
