@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transformAsync, type PluginItem } from '@babel/core';
 import { transform } from '../transformer/index.js';
@@ -79,8 +79,11 @@ async function stripTypes(source: string, path: string): Promise<{ code: string;
 }
 
 function inlineSourceMap(map: object, path: string): string {
-  // Name the source by its file URL so Node resolves it the same way from any data: URL.
-  const withSource = { ...map, sources: [pathToFileURL(path).href], file: undefined };
+  // Name sources by file URL: a data: URL gives Node no base to resolve relative names against.
+  const sources = ((map as { sources?: string[] }).sources ?? []).map((source) =>
+    source.startsWith('file:') ? source : pathToFileURL(resolve(dirname(path), source)).href,
+  );
+  const withSource = { ...map, sources, file: undefined };
   const base64 = Buffer.from(JSON.stringify(withSource)).toString('base64');
   return `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${base64}`;
 }
