@@ -78,6 +78,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     value: file.unique('$v'),
     token: file.unique('$tk'),
     loop: file.unique('$loop'),
+    save: file.unique('$save'),
     resumeThrow: file.unique('$rs'),
     caught: file.unique('$error'),
     args: prepared.argsLocal ?? '',

@@ -67,7 +67,9 @@ export function assemble(input: AssembleInput): t.Statement[] {
     out.push(t.returnStatement());
     return out;
   };
-  for (const s of ctx.saves) s.block.body.push(...saveStatements(ctx.em.ref(s.value)));
+  // every call site leaves through one shared save block ($pc already holds its resume point)
+  const saveLabel = id(n.save);
+  for (const s of ctx.saves) s.block.body.push(t.breakStatement(t.cloneNode(saveLabel)));
 
   // the last state falls off the end of the function
   ctx.em.emit(t.returnStatement());
@@ -90,9 +92,10 @@ export function assemble(input: AssembleInput): t.Statement[] {
           ),
           t.blockStatement([
             t.expressionStatement(t.assignmentExpression('=', rt('u'), t.numericLiteral(2))),
-            // this frame is the innermost of the spill: start the chain at the anchor
+            // this frame is the innermost of the spill: start the chain at the anchor, resume at the retry entry
             t.expressionStatement(t.assignmentExpression('=', rt('last'), rt('anchor'))),
-            ...saveStatements(t.binaryExpression('-', t.unaryExpression('-', id(n.pc)), t.numericLiteral(1))),
+            t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.binaryExpression('-', t.unaryExpression('-', id(n.pc)), t.numericLiteral(1)))),
+            t.breakStatement(t.cloneNode(saveLabel)),
           ]),
         ),
         t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.unaryExpression('-', id(n.pc)))),
@@ -120,8 +123,13 @@ export function assemble(input: AssembleInput): t.Statement[] {
   }
   tryBlock.push(t.switchStatement(id(n.pc), cases));
   const loop = t.labeledStatement(
-    id(n.loop),
-    t.forStatement(null, null, null, t.blockStatement([t.tryStatement(t.blockStatement(tryBlock), t.catchClause(err, t.blockStatement(catchBody)))])),
+    saveLabel,
+    t.blockStatement([
+      t.labeledStatement(
+        id(n.loop),
+        t.forStatement(null, null, null, t.blockStatement([t.tryStatement(t.blockStatement(tryBlock), t.catchClause(err, t.blockStatement(catchBody)))])),
+      ),
+    ]),
   );
 
   // entry: restore a frame record, or start fresh
@@ -167,6 +175,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
     ),
     t.ifStatement(t.binaryExpression('!==', rt('rf'), t.nullLiteral()), t.blockStatement(restore), fresh.length ? t.blockStatement(fresh) : null),
     loop,
+    ...saveStatements(id(n.pc)),
   ];
 }
 

@@ -38,6 +38,8 @@ export interface Names {
   value: string;
   token: string;
   loop: string;
+  /** label of the block every unwinding call site breaks out of */
+  save: string;
   resumeThrow: string;
   caught: string;
   args: string;
