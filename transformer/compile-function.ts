@@ -62,6 +62,12 @@ function bindClosureEnvs(fn: NodePath<t.Function>, layout: FrameLayout): void {
 }
 
 export function compileFunction(path: NodePath<t.Function>, file: FileState): void {
+  {
+    // nothing in it can suspend: it stays exactly as it is
+    const scope = path.scope;
+    const probe = new CallSites({ isGlobal: (name) => !scope.hasBinding(name) });
+    if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p))) return;
+  }
   const prepared = prepareFunction(path, file);
   if (!prepared) return;
   const fn = prepared.fn;
@@ -70,7 +76,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const oracle = { isGlobal: (name: string) => !fn.scope.hasBinding(name) && !programScope.hasBinding(name) };
   const cs = new CallSites(oracle);
   const body = fn.node.body as t.BlockStatement;
-  if (!cs.contains(body)) return; // nothing in it can suspend: it stays as it is
+  if (!cs.contains(body)) return;
 
   const names: Names = {
     rt: file.runtimeName,
