@@ -1,0 +1,191 @@
+// Module-level scheduler functions (SPEC "Runtime API"): run, schedule,
+// scheduleRemove, introspection, atomic, switchTrap, callbacks, spawn, and the
+// preemption slow path behind `rt.tick()`.
+import {
+  rt, Rt, setTickImpl, K_PAUSED, K_SCHED, F_ATOMIC, F_WATCH, F_NEW, NO_TICKS, SK_SCHEDULE,
+  SK_REMOVED, SK_WATCH, SK_PREEMPT, type Frame,
+} from './rt.js';
+import { StacklessError, M, boundaryError } from './errors.js';
+import { kind, setKind, ringAppend, ringRemove } from './ring.js';
+import {
+  suspend, watches, wd, setWd, setBatch, setSoftDue, irqPending, setIrqPending, wakeable,
+  setScheduleCb, setErrorCb, type Watch,
+} from './scheduler.js';
+import { checkSwitch } from './block.js';
+import { Tasklet } from './tasklet.js';
+import { setChannelCb, type ChannelCallback } from './channel.js';
+
+export interface RunOptions {
+  /** Preempt a tasklet that runs this many ticks without switching (0: never). */
+  timeout?: number;
+  /** Only interrupt at the next voluntary switch; run() then returns null. */
+  soft?: boolean;
+  /** `timeout` is the budget for the whole run() call, not per timeslice. */
+  totalTimeout?: boolean;
+}
+
+/**
+ * Runs the scheduler until nothing else is runnable; returns null, or (hard
+ * preemption) the tasklet that overran its timeout, removed from the ring.
+ */
+export function run(options?: RunOptions): Tasklet | null {
+  const ok = rt.tok === run;
+  rt.tok = null;
+  return runWith(options?.timeout ?? 0, options?.soft === true, options?.totalTimeout === true, 0, ok);
+}
+
+/** run() with a runAsync batch limit (`batchMs` > 0: soft stop after that long). */
+export function runWith(timeout: number, soft: boolean, total: boolean, batchMs: number, ok = true): Tasklet | null {
+  const t = rt.cur as Tasklet;
+  if (t !== rt.main && !ok) throw boundaryError('run()');
+  if (kind(t) !== K_SCHED || t._n === t) return null; // nothing else to run
+  if (rt.strap !== 0) throw new StacklessError(M.switchTrap);
+  const budget = Math.max(0, Math.floor(+timeout || 0));
+  const w: Watch = { t, timeout: budget, soft, total, left: budget, given: NO_TICKS };
+  watches.push(w);
+  if (budget > 0 && wd === null) setWd(w);
+  if (batchMs > 0) setBatch(w, Date.now() + batchMs);
+  const nx = t._n as Tasklet;
+  ringRemove(t);
+  setKind(t, K_PAUSED);
+  t._st |= F_WATCH;
+  return suspend(SK_WATCH, nx) as Tasklet | null;
+}
+
+/** Lets the others run once; returns `value` (default: the current tasklet). */
+export function schedule(value?: unknown): unknown {
+  const ok = rt.tok === schedule;
+  rt.tok = null;
+  const t = rt.cur as Tasklet;
+  const ret = arguments.length === 0 ? t : value;
+  if (kind(t) !== K_SCHED || t._n === t) return ret; // alone: nobody to switch to
+  checkSwitch(t, ok, 'schedule()');
+  t._v = ret;
+  return suspend(SK_SCHEDULE, t._n as Tasklet);
+}
+
+/**
+ * Leaves the runnables (paused) until someone inserts it again; returns its
+ * tempval then (initially `value`, default the current tasklet).
+ */
+export function scheduleRemove(value?: unknown): unknown {
+  const ok = rt.tok === scheduleRemove;
+  rt.tok = null;
+  const t = rt.cur as Tasklet;
+  checkSwitch(t, ok, 'scheduleRemove()');
+  if (rt.count <= 1 && wakeable() === null) throw new StacklessError(M.deadlock);
+  t._v = arguments.length === 0 ? t : value;
+  ringRemove(t);
+  setKind(t, K_PAUSED);
+  return suspend(SK_REMOVED, rt.head as Tasklet | null);
+}
+
+export function getCurrent(): Tasklet {
+  return rt.cur as Tasklet;
+}
+export function getMain(): Tasklet {
+  return rt.main as Tasklet;
+}
+/** Runnable tasklets including the current one. */
+export function getRunCount(): number {
+  return rt.count;
+}
+
+/** Adds `delta` to the switch_trap level (switching throws while non-zero); returns the old level. */
+export function switchTrap(delta: number): number {
+  const old = rt.strap;
+  rt.strap += delta | 0;
+  return old;
+}
+
+export function setErrorHandler(h: ((error: unknown, t: Tasklet) => void) | null): ((error: unknown, t: Tasklet) => void) | null {
+  return setErrorCb(h);
+}
+export function setScheduleCallback(cb: ((prev: Tasklet, next: Tasklet) => void) | null): ((prev: Tasklet, next: Tasklet) => void) | null {
+  return setScheduleCb(cb);
+}
+export function setChannelCallback(cb: ChannelCallback | null): ChannelCallback | null {
+  return setChannelCb(cb);
+}
+
+/** new Tasklet(fn).setup(...args), without the intermediate steps. */
+export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Tasklet<R> {
+  if (typeof fn !== 'function') throw new TypeError(M.callable);
+  const t = new Tasklet<R>();
+  t._top = fn;
+  t._v = args;
+  t._st = F_NEW;
+  ringAppend(t);
+  return t;
+}
+
+function restoreAtomic(t: Tasklet, old: number): void {
+  t._st = (t._st & ~F_ATOMIC) | old;
+  if (!old && irqPending && wd !== null && t === rt.cur) rt.ticks = 0; // deferred preemption
+}
+
+/**
+ * Runs `fn` with the current tasklet atomic (never preempted); restores the flag even
+ * if `fn` throws. Resumable: `fn` may block (the flag stays set while it is blocked).
+ */
+export function atomic<R>(fn: () => R): R {
+  const tk = rt.tok;
+  if (rt.rf !== null) {
+    const F = rt.rf;
+    rt.rf = null;
+    restoreAtomic(F.t as Tasklet, F.old as number);
+    if (rt.rk) throw rt.rv;
+    return rt.rv as R;
+  }
+  const t = rt.cur as Tasklet;
+  const old = t._st & F_ATOMIC;
+  t._st |= F_ATOMIC;
+  let r: R;
+  try {
+    rt.tok = fn;
+    r = fn();
+  } catch (e) {
+    restoreAtomic(t, old);
+    throw e;
+  }
+  if (rt.u !== 0) {
+    const rec: Frame = { f: atomic, pc: 1, up: null, t, old };
+    rt.last = rt.last.up = rec;
+    if (tk !== atomic) return rt.boundary(rec) as R;
+    return undefined as R;
+  }
+  restoreAtomic(t, old);
+  return r;
+}
+
+/** The slow path of `rt.ticks` (docs/protocol.md "Preemption"). */
+function tick(): void {
+  const ok = rt.tok === Rt.prototype.tick;
+  rt.tok = null;
+  const w = wd;
+  const t = rt.cur as Tasklet;
+  if (w === null || t === rt.main || t === w.t) {
+    rt.ticks = NO_TICKS;
+    return;
+  }
+  if (t._st & F_ATOMIC || rt.strap !== 0 || rt.incb !== 0 || kind(t) !== K_SCHED) {
+    setIrqPending(true); // deferred: atomic() / setAtomic(false) re-arm it
+    rt.ticks = NO_TICKS;
+    return;
+  }
+  if (!ok) {
+    rt.ticks = 64; // reached from ordinary code: try again a little later
+    return;
+  }
+  setIrqPending(false);
+  if (w.soft) {
+    setSoftDue(w);
+    rt.ticks = NO_TICKS;
+    return;
+  }
+  ringRemove(t);
+  setKind(t, K_PAUSED);
+  suspend(SK_PREEMPT, null);
+}
+setTickImpl(tick);
+void F_WATCH;

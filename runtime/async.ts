@@ -1,0 +1,218 @@
+// Bridges to the event loop: sleep(ms), wait(promise | thunk), receive/select
+// timeouts, and runAsync(). Timers share one setTimeout armed for the earliest
+// deadline (a binary heap of entries), so a million sleepers cost no host timers.
+import { rt, Bomb, K_WAITING, W_SLEEP, W_PROMISE, W_MASK, F_TIMED, SK_WAIT } from './rt.js';
+import { StacklessError } from './errors.js';
+import { ringAppend, ringRemove } from './ring.js';
+import { suspend } from './scheduler.js';
+import { checkBlockTrap, checkBlock } from './block.js';
+import { channelUnlink } from './chancore.js';
+import { cancelSelect, SELECT_TIMEOUT } from './select.js';
+import { runWith } from './api.js';
+import type { Tasklet } from './tasklet.js';
+
+const T_SLEEP = 0;
+const T_PROMISE = 1;
+const T_RECEIVE = 2;
+const T_SELECT = 3;
+
+/** What a sleeping/waiting tasklet's tempval holds; `t` is null once settled or cancelled. */
+export class Timed {
+  constructor(
+    public t: Tasklet | null,
+    readonly kind: number,
+    /** Absolute deadline (ms since epoch) for timers; NaN for promises. */
+    readonly at: number,
+    readonly seq: number,
+    readonly what: string,
+  ) {}
+}
+
+let seq = 0;
+const heap: Timed[] = [];
+let armedAt = Infinity;
+let armed: ReturnType<typeof setTimeout> | null = null;
+/** Resolves runAsync's wait for the next wake-up. */
+let onWake: (() => void) | null = null;
+
+function less(a: Timed, b: Timed): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+function heapPush(e: Timed): void {
+  let i = heap.push(e) - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!less(heap[i], heap[p])) break;
+    [heap[i], heap[p]] = [heap[p], heap[i]];
+    i = p;
+  }
+}
+function heapPop(): Timed {
+  const top = heap[0];
+  const last = heap.pop() as Timed;
+  if (heap.length > 0) {
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(heap[l], heap[m])) m = l;
+      if (r < heap.length && less(heap[r], heap[m])) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  }
+  return top;
+}
+
+function arm(): void {
+  while (heap.length > 0 && heap[0].t === null) heapPop(); // drop cancelled entries
+  const at = heap.length > 0 ? heap[0].at : Infinity;
+  if (at === armedAt) return;
+  if (armed !== null) clearTimeout(armed);
+  armed = null;
+  armedAt = at;
+  if (at !== Infinity) armed = setTimeout(fire, Math.max(0, at - Date.now()));
+}
+
+function fire(): void {
+  armed = null;
+  armedAt = Infinity;
+  const now = Date.now();
+  while (heap.length > 0 && heap[0].at <= now) {
+    const e = heapPop();
+    const t = e.t;
+    if (t === null) continue;
+    e.t = null;
+    rt.pending--;
+    if (e.kind === T_SLEEP) {
+      t._st &= ~(7 | F_TIMED | W_MASK);
+      t._v = undefined;
+    } else if (e.kind === T_RECEIVE) {
+      channelUnlink(t);
+      t._st &= ~(7 | F_TIMED | W_MASK);
+      t._v = new Bomb(new StacklessError(`${e.what} timed out`));
+    } else {
+      cancelSelect(t);
+      t._v = SELECT_TIMEOUT();
+    }
+    ringAppend(t);
+  }
+  arm();
+  wake();
+}
+
+function wake(): void {
+  const w = onWake;
+  onWake = null;
+  if (w !== null) w();
+}
+
+function addTimer(t: Tasklet, kind: number, ms: number, what: string): Timed {
+  const e = new Timed(t, kind, Date.now() + Math.max(0, +ms || 0), seq++, what);
+  rt.pending++;
+  heapPush(e);
+  if (e.at < armedAt) arm();
+  return e;
+}
+
+/** Timer for a receive({ timeout }) that blocks; kept in the tasklet's tempval. */
+export function armChannelTimeout(t: Tasklet, ms: number, what: string): Timed {
+  return addTimer(t, T_RECEIVE, ms, what);
+}
+/** Timer for select({ timeout }). */
+export function armSelectTimeout(t: Tasklet, ms: number): Timed {
+  return addTimer(t, T_SELECT, ms, 'select()');
+}
+
+/** Cancels a timer or promise wait (kill, or the operation completed first). */
+export function cancelTimed(e: unknown): void {
+  if (e instanceof Timed && e.t !== null) {
+    e.t = null;
+    rt.pending--;
+  }
+}
+
+function mainCannot(what: string): StacklessError {
+  return new StacklessError(
+    `${what} cannot block the main tasklet: ordinary code cannot wait for the event loop; ` +
+      `call it inside a tasklet driven by runAsync()`,
+  );
+}
+
+/** Blocks the calling tasklet for `ms` milliseconds. */
+export function sleep(ms: number): void {
+  const ok = rt.tok === sleep;
+  rt.tok = null;
+  const t = rt.cur as Tasklet;
+  if (t === rt.main) throw mainCannot('sleep()');
+  checkBlockTrap(t);
+  checkBlock(t, ok, 'sleep()');
+  ringRemove(t);
+  t._st = (t._st & ~7) | K_WAITING | W_SLEEP;
+  t._v = addTimer(t, T_SLEEP, ms, 'sleep()');
+  suspend(SK_WAIT, rt.head);
+}
+
+/**
+ * Blocks the calling tasklet until the promise settles; returns its value or throws
+ * its reason. A thunk is called to get the promise (and called again after a restore).
+ */
+export function wait<T>(p: PromiseLike<T> | T | (() => PromiseLike<T> | T)): T {
+  const ok = rt.tok === wait;
+  rt.tok = null;
+  const v = typeof p === 'function' ? (p as () => PromiseLike<T> | T)() : p;
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function') || typeof (v as PromiseLike<T>).then !== 'function') return v as T;
+  const t = rt.cur as Tasklet;
+  if (t === rt.main) throw mainCannot('wait()');
+  checkBlockTrap(t);
+  checkBlock(t, ok, 'wait()');
+  const e = new Timed(t, T_PROMISE, NaN, seq++, 'wait()');
+  rt.pending++;
+  (v as PromiseLike<T>).then(
+    (x) => settle(e, x),
+    (err) => settle(e, new Bomb(err)),
+  );
+  ringRemove(t);
+  t._st = (t._st & ~7) | K_WAITING | W_PROMISE;
+  t._v = e;
+  return suspend(SK_WAIT, rt.head) as T;
+}
+
+function settle(e: Timed, v: unknown): void {
+  const t = e.t;
+  if (t === null) return;
+  e.t = null;
+  rt.pending--;
+  t._st &= ~(7 | W_MASK);
+  t._v = v;
+  ringAppend(t);
+  wake();
+}
+
+export interface RunAsyncOptions {
+  /** Milliseconds of tasklet work between yields to the event loop (default 10). */
+  batchMs?: number;
+}
+
+/**
+ * Runs tasklets from the event loop: in batches of about `batchMs`, yielding in
+ * between so timers and I/O progress; settles once nothing is runnable, sleeping or
+ * waiting for a promise; rejects with an error that escapes a tasklet.
+ */
+export async function runAsync(options?: RunAsyncOptions): Promise<void> {
+  const batchMs = options?.batchMs ?? 10;
+  for (;;) {
+    runWith(0, false, false, batchMs);
+    if (rt.count > 1) {
+      await new Promise<void>((r) => setImmediate(r));
+      continue;
+    }
+    if (rt.pending === 0) return;
+    await new Promise<void>((r) => {
+      onWake = r;
+    });
+  }
+}

@@ -1,0 +1,261 @@
+// The driver: starts and resumes tasklets by the protocol (docs/protocol.md).
+// A suspended tasklet is a heap chain of frame records; only the innermost record is
+// re-entered, each outer one when the record above it returns, so the JS stack stays
+// shallow however deep the chain is. Also `rt.boundary` and main's nested scheduling.
+import {
+  rt, Bomb, setBoundaryImpl, F_NEW, F_ERR, K_DONE, K_SCHED, SK_NONE, SK_SCHEDULE, SK_REMOVED,
+  SK_CHANNEL, SK_WAIT, SK_SOFT, SK_WATCH, SK_PREEMPT, type Frame,
+} from './rt.js';
+import { StacklessError, TaskletExit } from './errors.js';
+import { kind, ringAppend, ringRemove } from './ring.js';
+import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending } from './scheduler.js';
+import { finishJoins } from './join.js';
+import type { Tasklet } from './tasklet.js';
+
+/**
+ * Stands in for the outermost frame when a primitive suspended with no compiled
+ * frame above the driver (e.g. `spawn(schedule)`): resuming it returns the value.
+ */
+export function $ret(): unknown {
+  rt.rf = null;
+  if (rt.rk) throw rt.rv;
+  return rt.rv;
+}
+
+/** Closes the chain built by an unwind on top of `below`; returns its innermost record. */
+function closeChain(below: Frame | null): Frame {
+  let last = rt.last;
+  if (last === rt.anchor) last = rt.anchor.up = { f: $ret, pc: 0, up: null };
+  last.up = below;
+  const top = rt.anchor.up as Frame;
+  rt.anchor.up = null;
+  rt.last = rt.anchor;
+  return top;
+}
+
+function callArgs(fn: Function, a: unknown[]): unknown {
+  switch (a.length) {
+    case 0: return fn();
+    case 1: return fn(a[0]);
+    case 2: return fn(a[0], a[1]);
+    case 3: return fn(a[0], a[1], a[2]);
+    default: return fn(...a);
+  }
+}
+
+/** Runs `t` (the current tasklet) until it switches away or ends. */
+export function drive(t: Tasklet): void {
+  let F: Frame | null;
+  let v: unknown;
+  let k: 0 | 1 = 0;
+  if (t._st & F_NEW) {
+    const fn = t._top as Function;
+    const a = t._v as unknown[] | Bomb;
+    t._st &= ~F_NEW;
+    t._top = null;
+    t._v = undefined;
+    if (a instanceof Bomb) return finish(t, a.e, 1); // killed before it started
+    rt.tok = fn;
+    try {
+      v = callArgs(fn, a);
+    } catch (e) {
+      v = e;
+      k = 1;
+    }
+    if (rt.u === 0) return finish(t, v, k);
+    F = t._top = closeChain(null);
+    if (unwound()) return;
+    v = undefined;
+    k = 0;
+  } else {
+    F = t._top as Frame;
+    v = t._v;
+    t._v = undefined;
+    if (v instanceof Bomb) {
+      v = v.e;
+      k = 1;
+    }
+  }
+  for (;;) {
+    const up: Frame | null = F.up;
+    t._top = up; // the heap part below the running segment (recursionDepth)
+    rt.rf = F;
+    rt.rv = v;
+    rt.rk = k;
+    rt.tok = F.f;
+    try {
+      v = F.f.call(F.th);
+      k = 0;
+    } catch (e) {
+      v = e;
+      k = 1;
+    }
+    if (rt.u !== 0) {
+      F = t._top = closeChain(up);
+      if (unwound()) return;
+      v = undefined;
+      k = 0;
+      continue;
+    }
+    if (up === null) return finish(t, v, k);
+    F = up;
+  }
+}
+
+/** After an unwind: true if it was a suspension (committed), false for a stack spill. */
+function unwound(): boolean {
+  const u = rt.u;
+  rt.u = 0;
+  if (u === 2) return false;
+  commit();
+  return true;
+}
+
+/** The tasklet's function returned `v` (k = 0) or threw it (k = 1). */
+function finish(t: Tasklet, v: unknown, k: 0 | 1): void {
+  if (kind(t) === K_SCHED) ringRemove(t);
+  t._top = v;
+  t._v = undefined;
+  t._st = K_DONE | (k ? F_ERR : 0);
+  finishJoins(t);
+  if (k && !(v instanceof TaskletExit)) {
+    let e = v;
+    const h = errorHandler;
+    if (h !== null) {
+      // The handler runs in the dying tasklet; if it throws, that error travels on.
+      rt.incb++;
+      try {
+        h(e, t);
+        e = undefined;
+        k = 0;
+      } catch (e2) {
+        e = e2;
+      } finally {
+        rt.incb--;
+      }
+    }
+    if (k) return switchTo(deliverError(e));
+  }
+  rt.nx = rt.head;
+  rt.sk = SK_NONE;
+  commit();
+}
+
+/** Main waits here (nested on its JS stack) until it is switched back to. */
+export function driveMain(): unknown {
+  const m = rt.main as Tasklet;
+  while (rt.cur !== m) drive(rt.cur as Tasklet);
+  const v = m._v;
+  m._v = undefined;
+  if (v instanceof Bomb) throw v.e;
+  return v;
+}
+
+/** Names the boundary for the error thrown at the blocking call. */
+function boundaryErr(rec: Frame): StacklessError {
+  const name = (rec.f as Function).name || '<anonymous>';
+  return new StacklessError(
+    `cannot block: tasklet function ${name} was called from ordinary (untransformed) code, ` +
+      `which cannot be suspended (a "boundary")`,
+  );
+}
+
+/**
+ * Undoes what the pending suspension did to the current tasklet, which keeps running.
+ * Returns the error to throw at the blocking call, or null when the operation itself
+ * completed and only a preferred switch is dropped (its value is in tempval).
+ */
+function undo(rec: Frame): StacklessError | null {
+  const t = rt.cur as Tasklet;
+  const sk = rt.sk;
+  rt.sk = SK_NONE;
+  rt.nx = null;
+  switch (sk) {
+    case SK_SOFT:
+      rt.head = t; // it is still in the ring: just do not switch
+      return null;
+    case SK_SCHEDULE:
+      t._v = undefined;
+      break;
+    case SK_WATCH: {
+      const i = watches.findIndex((w) => w.t === t);
+      unblock(t);
+      if (i >= 0) watches.splice(i, 1);
+      break;
+    }
+    case SK_PREEMPT:
+      setIrqPending(true);
+      rt.ticks = 64; // try again a little later, hopefully outside the boundary
+      break;
+    case SK_REMOVED:
+    case SK_CHANNEL:
+    case SK_WAIT:
+      unblock(t);
+      break;
+  }
+  if (kind(t) !== K_SCHED) ringAppend(t);
+  rt.head = t;
+  t._v = undefined;
+  return sk === SK_PREEMPT ? null : boundaryErr(rec);
+}
+
+/** Kind of the value `undoValue` returned: 1 = throw it. */
+let undoKind: 0 | 1 = 0;
+
+/** Undoes the pending suspension; returns what the blocking call evaluates to. */
+function undoValue(rec: Frame): unknown {
+  const t = rt.cur as Tasklet;
+  const err = undo(rec);
+  let v: unknown = err;
+  undoKind = 1;
+  if (err === null) {
+    v = t._v;
+    t._v = undefined;
+    undoKind = 0;
+    if (v instanceof Bomb) {
+      v = v.e;
+      undoKind = 1;
+    }
+  }
+  return v;
+}
+
+/** rt.boundary: drive the segment's chain here, on the ordinary caller's stack. */
+function boundary(rec: Frame): unknown {
+  let v: unknown;
+  let k: 0 | 1 = 0;
+  let F = closeChain(null);
+  for (;;) {
+    if (rt.u === 2) {
+      rt.u = 0;
+      v = undefined;
+      k = 0;
+    } else if (rt.u === 1) {
+      rt.u = 0;
+      v = undoValue(rec);
+      k = undoKind;
+    }
+    const up: Frame | null = F.up;
+    rt.rf = F;
+    rt.rv = v;
+    rt.rk = k;
+    rt.tok = F.f;
+    try {
+      v = F.f.call(F.th);
+      k = 0;
+    } catch (e) {
+      v = e;
+      k = 1;
+    }
+    if (rt.u !== 0) {
+      F = closeChain(up);
+      continue;
+    }
+    if (up === null) {
+      if (k) throw v;
+      return v;
+    }
+    F = up;
+  }
+}
+setBoundaryImpl(boundary);

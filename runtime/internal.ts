@@ -1,0 +1,7 @@
+// `stackless/internal`: what compiled code imports (docs/protocol.md): the `rt`
+// object, the array-callback helpers, and `schedule` (forced switches in tests).
+// Importing it loads the whole runtime, so compiled modules work on their own.
+export { rt, Rt, type Frame } from './rt.js';
+export { $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort } from './arrays.js';
+export { schedule } from './api.js';
+import './index.js';

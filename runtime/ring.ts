@@ -1,0 +1,49 @@
+// The runnables ring: a circular doubly-linked list threaded through the tasklets
+// themselves (fields _n/_p), anchored at `rt.head`. No arrays, no per-tasklet nodes.
+import { rt, K_MASK, K_SCHED } from './rt.js';
+import type { Tasklet } from './tasklet.js';
+
+export function kind(t: Tasklet): number {
+  return t._st & K_MASK;
+}
+
+/** Sets the kind bits, keeping the flags. */
+export function setKind(t: Tasklet, k: number): void {
+  t._st = (t._st & ~K_MASK) | k;
+}
+
+/** Links `t` just before `at` (which is in the ring): "at the end" when `at` is the head. */
+export function ringInsertBefore(at: Tasklet, t: Tasklet): void {
+  const p = at._p as Tasklet;
+  t._p = p;
+  t._n = at;
+  p._n = t;
+  at._p = t;
+  rt.count++;
+  setKind(t, K_SCHED);
+}
+
+/** Appends `t` at the end of the runnables (just before the head). */
+export function ringAppend(t: Tasklet): void {
+  const h = rt.head as Tasklet | null;
+  if (h === null) {
+    t._n = t._p = t;
+    rt.head = t;
+    rt.count = 1;
+    setKind(t, K_SCHED);
+  } else ringInsertBefore(h, t);
+}
+
+/** Unlinks `t` from the ring; the head moves on to its successor if it was the head. */
+export function ringRemove(t: Tasklet): void {
+  const n = t._n as Tasklet;
+  if (n === t) rt.head = null;
+  else {
+    const p = t._p as Tasklet;
+    p._n = n;
+    n._p = p;
+    if (rt.head === t) rt.head = n;
+  }
+  t._n = t._p = null;
+  rt.count--;
+}
