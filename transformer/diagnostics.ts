@@ -44,9 +44,9 @@ export const catalogue = {
       '"use tasklet" must be the first statement of a function body or of a module; here it has no effect. Move it to the top.',
   },
   SL1008: {
-    severity: 'error',
+    severity: 'warning',
     message: () =>
-      '"use tasklet" cannot mark a class constructor: `new` must return the object at once. Move the blocking work into a method and call it after construction.',
+      '"use tasklet" has no effect on a class constructor: `new` must return the object at once, so the constructor is left as ordinary code and blocking inside it throws StacklessError. Move the blocking work into a method and call it after construction.',
   },
   SL1007: {
     severity: 'error',

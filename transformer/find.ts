@@ -46,7 +46,11 @@ export function validateMarked(ast: t.File, traverse: Traverse, env: PrepareEnv)
       const directive = (p.node.body as t.BlockStatement).directives.find((d) => d.value.value === DIRECTIVE)!;
       if (p.node.async) diag('SL1001', directive);
       else if (p.node.generator) diag('SL1002', directive);
-      else if (p.isClassMethod() && p.node.kind === 'constructor') diag('SL1008', directive);
+      else if (p.isClassMethod() && p.node.kind === 'constructor') {
+        diag('SL1008', directive);
+        (p.node.body as t.BlockStatement).directives = (p.node.body as t.BlockStatement).directives.filter((d) => d !== directive);
+        return;
+      }
       p.traverse({
         Function(inner: NodePath) {
           inner.skip();

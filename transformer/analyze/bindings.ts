@@ -132,10 +132,12 @@ export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: S
   for (const scope of scopes) {
     const isFnScope = scope === fn.scope;
     for (const [name, binding] of Object.entries(scope.bindings)) {
-      if (binding.kind === 'local' || binding.kind === 'module') continue;
+      if (binding.kind === 'local' || binding.kind === 'module' || name === 'this') continue;
       const block = scope.block;
+      // a catch clause's parameter is assigned by the lowered try around it
+      const decider = t.isCatchClause(block) ? scope.path.parentPath!.node : block;
       const hoisted =
-        isFnScope || binding.kind === 'var' || binding.kind === 'hoisted' || cs.contains(block);
+        isFnScope || binding.kind === 'var' || binding.kind === 'hoisted' || cs.contains(decider);
       if (!hoisted) continue;
       // a block-scoped binding moves to function level: give it a name nothing else uses
       let local = name;

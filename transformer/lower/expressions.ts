@@ -14,7 +14,7 @@ import { destructure } from './patterns.js';
 /** Values that no call can change and that are free to evaluate twice. */
 function isStable(node: t.Node, ctx: FunctionContext): boolean {
   if (t.isLiteral(node) && !t.isTemplateLiteral(node)) return true;
-  if (t.isThisExpression(node)) return true;
+  if (t.isThisExpression(node) || t.isSuper(node)) return true;
   if (t.isIdentifier(node) && (node.name === 'undefined' || ctx.temps.includes(node.name))) return true;
   return false;
 }
@@ -263,6 +263,20 @@ function explodeLogical(ctx: FunctionContext, op: '&&' | '||' | '??', left: t.Ex
   return t.identifier(result.name);
 }
 
+/** A computed key is converted to a property key before the value is evaluated. */
+function propertyKey(ctx: FunctionContext, key: t.Expression): t.Expression {
+  if (isStable(key, ctx) && !t.isIdentifier(key)) return key;
+  if (!(t.isIdentifier(key) && ctx.temps.includes(key.name))) return key;
+  const k = t.identifier(key.name);
+  const converted = t.conditionalExpression(
+    t.binaryExpression('===', t.unaryExpression('typeof', k), t.stringLiteral('symbol')),
+    t.cloneNode(k),
+    t.callExpression(t.identifier('String'), [t.cloneNode(k)]),
+  );
+  ctx.em.emit(t.expressionStatement(t.assignmentExpression('=', t.cloneNode(k), converted)));
+  return t.cloneNode(k);
+}
+
 function explodeObject(ctx: FunctionContext, node: t.ObjectExpression): t.Expression {
   // operands in evaluation order: computed key, then value; spreads copy at their turn
   const props = node.properties;
@@ -290,7 +304,7 @@ function explodeObject(ctx: FunctionContext, node: t.ObjectExpression): t.Expres
       return t.spreadElement(laterCall ? toTemp(ctx, t.objectExpression([t.spreadElement(v)])) : v);
     }
     if (t.isObjectProperty(p)) {
-      const key = p.computed ? next() : p.key;
+      const key = p.computed ? propertyKey(ctx, next()) : p.key;
       const value = next();
       return t.objectProperty(key, value, p.computed, false);
     }
@@ -306,7 +320,8 @@ function explodeAssignment(ctx: FunctionContext, node: t.AssignmentExpression, i
   const op = node.operator;
   if (t.isObjectPattern(left) || t.isArrayPattern(left)) {
     const value = toTemp(ctx, explode(ctx, node.right));
-    destructure(ctx, left, value);
+    if (ctx.cs.contains(left)) destructure(ctx, left, value);
+    else em.emit(t.expressionStatement(t.assignmentExpression('=', left, t.cloneNode(value))));
     return t.identifier(value.name);
   }
   // evaluate the target's object and key first, once
@@ -315,7 +330,7 @@ function explodeAssignment(ctx: FunctionContext, node: t.AssignmentExpression, i
     const rightCall = ctx.cs.contains(node.right);
     const keyCall = left.computed && ctx.cs.contains(left.property);
     let o = explode(ctx, left.object as t.Expression);
-    if ((rightCall || keyCall || op !== '=') && !isStable(o, ctx)) o = toTemp(ctx, o);
+    if ((rightCall || keyCall || op !== '=') && !isStable(o, ctx)) o = toTemp(ctx, o as t.Expression);
     let key: t.Expression = left.property as t.Expression;
     if (left.computed) {
       key = explode(ctx, left.property as t.Expression);

@@ -10,7 +10,6 @@ import type { FunctionContext } from './context.js';
 import { explode, toTemp } from './expressions.js';
 import { emitCallSite } from './callsite.js';
 import { lowerStatement, assignTarget, createBlockEnv } from './statements.js';
-import { lowerTry } from './tries.js';
 
 function assign(target: t.LVal, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', target, value));
@@ -28,15 +27,7 @@ export function lowerForOf(ctx: FunctionContext, node: t.ForOfStatement, labels:
   const iter = emitCallSite(ctx, { token: t.cloneNode(method), call: t.callExpression(method, []) }, true)!;
   em.emit(assign(t.identifier(it), iter));
   em.emit(assign(t.identifier(done), t.booleanLiteral(false)));
-  // try { for (;;) { ... } } finally { close the iterator if the loop was left early }
-  const loopBody: t.Statement[] = [];
-  const tryNode = t.tryStatement(
-    t.blockStatement([t.forStatement(null, null, null, t.blockStatement(loopBody))]),
-    null,
-    t.blockStatement([]),
-  );
-  // the synthetic statements are lowered by hand below, so mark them as containing call sites
-  lowerTryForOf(ctx, tryNode, { it, done, step, node, labels });
+  lowerTryForOf(ctx, { it, done, step, node, labels });
 }
 
 interface ForOfParts {
@@ -47,7 +38,7 @@ interface ForOfParts {
   labels: string[];
 }
 
-function lowerTryForOf(ctx: FunctionContext, _shape: t.TryStatement, p: ForOfParts): void {
+function lowerTryForOf(ctx: FunctionContext, p: ForOfParts): void {
   const em = ctx.em;
   const region = beginFinally(ctx);
   const head = ctx.newLabel('forof');
@@ -75,6 +66,19 @@ function lowerTryForOf(ctx: FunctionContext, _shape: t.TryStatement, p: ForOfPar
     em.emit(assign(t.identifier(p.done), t.booleanLiteral(true)));
     const ret = toTemp(ctx, t.memberExpression(t.identifier(p.it), t.identifier('return')));
     em.emit(t.ifStatement(t.binaryExpression('==', t.cloneNode(ret), t.nullLiteral()), t.blockStatement(em.jumpStatements(skip))));
+    // leaving by an exception: that exception wins over anything return() throws
+    em.emit(
+      t.ifStatement(
+        t.binaryExpression('===', t.identifier(region.completion!), t.numericLiteral(2)),
+        t.blockStatement([
+          t.tryStatement(
+            t.blockStatement([t.expressionStatement(t.callExpression(t.memberExpression(t.cloneNode(ret), t.identifier('call')), [t.identifier(p.it)]))]),
+            t.catchClause(null, t.blockStatement([])),
+          ),
+          ...em.jumpStatements(skip),
+        ]),
+      ),
+    );
     emitCallSite(ctx, { token: t.cloneNode(ret), call: t.callExpression(t.memberExpression(t.cloneNode(ret), t.identifier('call')), [t.identifier(p.it)]) }, false);
     em.mark(skip);
   });
@@ -86,7 +90,8 @@ export function lowerForIn(ctx: FunctionContext, node: t.ForInStatement, labels:
   const keys = ctx.helperVar('$keys');
   const index = ctx.helperVar('$i');
   const objVar = ctx.helperVar('$obj');
-  em.emit(assign(t.identifier(objVar), obj));
+  // primitives are enumerated as their wrapper objects, null and undefined as nothing
+  em.emit(assign(t.identifier(objVar), t.conditionalExpression(t.binaryExpression('==', obj, t.nullLiteral()), t.objectExpression([]), t.callExpression(t.identifier('Object'), [t.cloneNode(obj)]))));
   // the keys are listed up front (a plain array, so it can be saved); deleted ones are skipped
   em.emit(assign(t.identifier(keys), t.arrayExpression([])));
   const k = t.identifier('$k');
@@ -157,4 +162,3 @@ function endFinally(ctx: FunctionContext, region: TryRegion, finallyBody: () => 
 }
 
 import { completionDispatch as emitDispatch } from './tries.js';
-void lowerTry;

@@ -175,7 +175,7 @@ function lowerSwitch(ctx: FunctionContext, node: t.SwitchStatement): void {
 
 /** Assign an iteration value to a for-in/for-of target (identifier, member or pattern). */
 export function assignTarget(ctx: FunctionContext, target: t.LVal, value: t.Identifier): void {
-  if (t.isObjectPattern(target) || t.isArrayPattern(target) || t.isAssignmentPattern(target)) destructure(ctx, target, value);
+  if ((t.isObjectPattern(target) || t.isArrayPattern(target) || t.isAssignmentPattern(target)) && ctx.cs.contains(target)) destructure(ctx, target, value);
   else ctx.em.emit(t.expressionStatement(t.assignmentExpression('=', target, value)));
 }
 

@@ -10,7 +10,7 @@
 import * as t from '@babel/types';
 import type { FunctionContext, TryRegion } from './context.js';
 import type { Label } from './emitter.js';
-import { lowerStatement } from './statements.js';
+import { lowerStatement, createBlockEnv } from './statements.js';
 import { destructure } from './patterns.js';
 
 const NORMAL = 0;
@@ -49,6 +49,7 @@ export function lowerTry(ctx: FunctionContext, node: t.TryStatement): void {
 
   if (node.handler) {
     em.mark(region.catchLabel!);
+    createBlockEnv(ctx, node.handler);
     const param = node.handler.param;
     if (param) {
       const err = t.identifier(region.errorVar);
