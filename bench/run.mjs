@@ -154,6 +154,7 @@ const META = {
   spawn: [['spawn + finish tasklets', 'tasklets/s', goal('value', '>=', 2_000_000, null, '≥ 2,000,000 /s')]],
   memory: [['heap per blocked tasklet (1M blocked in receive)', 'B/tasklet', goal('value', '<=', 200, 100, '≤ 200 B (stretch 100)')]],
   recursion: [['recursion 10,000 deep vs native', 'ms', goal('ratio', '<=', 1.5, null, 'ratio ≤ 1.5')]],
+  recursionInTasklet: [['recursion 10,000 deep in a tasklet (spawn+run) vs native', 'ms', goal('ratio', '<=', 1.5, null, 'ratio ≤ 1.5')]],
   deep: [
     ['recursion 1,000,000 deep in a tasklet', 'ms', goal('value', '<=', 1000, null, '≤ 1000 ms')],
     ['recursion 1,000,000 deep from ordinary code', 'ms', goal('value', '<=', 1000, null, '≤ 1000 ms')],
@@ -333,6 +334,7 @@ const FIGURES = {
     ];
   },
 
+  // called from ordinary code, like the native one
   async recursion() {
     const [[name, , g]] = META.recursion;
     try {
@@ -340,6 +342,58 @@ const FIGURES = {
     } catch (e) {
       return [errorRow(name, 'ms', g, e)];
     }
+  },
+
+  async recursionInTasklet() {
+    const [[nameIn, , g]] = META.recursionInTasklet;
+    const n = 10_000;
+    const rows = [];
+    let plain;
+    try {
+      plain = (await plainModule('recursion.ts')).mod.depth;
+      assertEqual(plain(n), n, 'depth(10000) untransformed');
+    } catch (e) {
+      return [errorRow(nameIn, 'ms', g, e)];
+    }
+    if (baselinesOnly) return rows;
+    // inside a tasklet: spawn(depth, n) + run() per recursion (the spawn/run cost is included)
+    try {
+      const { depth } = (await taskletModule('recursion.ts', tOpts())).mod;
+      const { spawn, run: runScheduler } = runtime;
+      const inTasklet = () => {
+        const t = spawn(depth, n);
+        runScheduler();
+        return t.result;
+      };
+      assertEqual(inTasklet(), n, 'depth(10000) in a tasklet (Tasklet.result)');
+      const reps = calibrate(() => plain(n), 30);
+      const sample = (fn) => () => {
+        let r;
+        const ms = timeSync(() => {
+          r = fn();
+        }, reps);
+        assertEqual(r, n, nameIn);
+        return ms;
+      };
+      const r = await interleave({ tasklet: sample(inTasklet), plain: sample(() => plain(n)) }, { warmup: 4, rounds: 11 });
+      const value = r.tasklet.best / reps;
+      const baseline = r.plain.best / reps;
+      rows.push(
+        row({
+          name: nameIn,
+          value,
+          unit: 'ms',
+          baseline,
+          baselineName: 'untransformed, called directly',
+          ratio: value / baseline,
+          goal: g,
+          extra: { median: r.tasklet.median / reps, baselineMedian: r.plain.median / reps, reps },
+        }),
+      );
+    } catch (e) {
+      rows.push(errorRow(nameIn, 'ms', g, e));
+    }
+    return rows;
   },
 
   async deep() {
