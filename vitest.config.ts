@@ -24,7 +24,7 @@ export default defineConfig({
   test: {
     exclude: ['**/node_modules/**', '**/.git/**', 'dist/**', 'fixtures/projects/**'],
     // tests/plugins runs the built package (dist/) in child processes: build it once, up front.
-    globalSetup: ['./tests/plugins/helpers/build-dist.ts'],
+    globalSetup: ['./tests/plugins/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },
