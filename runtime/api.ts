@@ -130,6 +130,7 @@ function restoreAtomic(t: Tasklet, old: number): void {
  */
 export function atomic<R>(fn: () => R): R {
   const tk = rt.tok;
+  rt.tok = null;
   if (rt.rf !== null) {
     const F = rt.rf;
     rt.rf = null;

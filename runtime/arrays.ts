@@ -71,6 +71,7 @@ function resume(): unknown {
 }
 
 function start(m: number, recv: any, args: unknown[], tk: unknown): unknown {
+  rt.tok = null; // consumed: a stale token must not match a later ordinary call
   const cb = args[0];
   if (!Array.isArray(recv) || typeof cb !== 'function') {
     rt.tok = null;
@@ -144,6 +145,7 @@ interface SortState {
 export function $sort(recv: any, ...args: unknown[]): unknown {
   if (rt.rf !== null) return resume();
   const tk = rt.tok === $sort ? $sort : null;
+  rt.tok = null;
   const cmp = args[0];
   if (!Array.isArray(recv) || typeof cmp !== 'function') {
     rt.tok = null;

@@ -139,6 +139,7 @@ export class Channel<T = unknown> implements Chan, Iterable<T>, Iterator<T> {
   /** Sends every value of `iterable`; returns how many were sent. Resumable (protocol). */
   sendSequence(iterable: Iterable<T>): number {
     const tk = rt.tok;
+    rt.tok = null;
     let it: Iterator<T>;
     let n = 0;
     if (rt.rf !== null) {

@@ -6,7 +6,11 @@
 // and counts ticks at loop back-edges. The body is a small structured language
 // (statements below) interpreted over a flat instruction list, so a frame's state
 // is just (pc, locals object).
-import { rt, type Frame } from '../../../runtime/internal.js';
+import { rt as importedRt, type Frame } from '../../../runtime/internal.js';
+
+// A plain local binding: under Vitest an imported binding is read through a getter
+// that swallows errors, so near a stack overflow `rt` would read as undefined.
+const rt = importedRt;
 
 export type Locals = Record<string, any>;
 type Op =
@@ -107,6 +111,7 @@ export function tf(name: string, params: string[], body: Stmt[]): (...args: any[
   const holder = {
     [name](this: unknown, ...args: unknown[]): unknown {
       const tk = rt.tok;
+      rt.tok = null; // consume the token (protocol.md: a stale token must not match later)
       let L: Locals;
       let pc: number;
       let pendingThrow = false;
@@ -129,7 +134,7 @@ export function tf(name: string, params: string[], body: Stmt[]): (...args: any[
           }
         }
       } else {
-        L = { this: this, $h: [], $p: [] };
+        L = { this: this, $h: null, $p: null }; // handler stacks, made on first try
         params.forEach((p, i) => (L[p] = args[i]));
         pc = 0;
       }
@@ -166,10 +171,10 @@ export function tf(name: string, params: string[], body: Stmt[]): (...args: any[
               case 'jf': pc = op.c(L) ? pc + 1 : op.to; break;
               case 'jmp': pc = op.to; break;
               case 'ret': return op.f ? op.f(L) : undefined;
-              case 'try': L.$h.push({ pc: op.h, fin: op.fin }); pc++; break;
+              case 'try': (L.$h ??= []).push({ pc: op.h, fin: op.fin }); pc++; break;
               case 'pop': {
                 const h = L.$h.pop();
-                if (h.fin) L.$p.push(NONE);
+                if (h.fin) (L.$p ??= []).push(NONE);
                 pc++;
                 break;
               }
@@ -191,12 +196,12 @@ export function tf(name: string, params: string[], body: Stmt[]): (...args: any[
             if (tk !== self) return rt.boundary(rec);
             return undefined;
           }
-          const h = L.$h.pop();
+          const h = L.$h?.pop();
           if (h === undefined) {
             if (e instanceof RangeError) rt.spent = e;
             throw e;
           }
-          if (h.fin) L.$p.push({ e });
+          if (h.fin) (L.$p ??= []).push({ e });
           else L.$e = e;
           pc = h.pc;
         }
