@@ -22,7 +22,7 @@ export default defineConfig({
     ],
   },
   test: {
-    exclude: ['**/node_modules/**', '**/.git/**', 'dist/**', 'fixtures/projects/**'],
+    exclude: ['**/node_modules/**', '**/.git/**', 'dist/**', 'fixtures/projects/**', 'tests/.tmp/**'],
     // tests/plugins runs the built package (dist/) in child processes: build it once, up front.
     globalSetup: ['./tests/plugins/helpers/global-setup.ts'],
     testTimeout: 30_000,
