@@ -8,7 +8,7 @@
 //   node bench/run.mjs --only=fib,sieve  a subset (names: see FIGURES below)
 //   node bench/run.mjs --no-ticks       compile with { ticks: false } (extra rows, marked)
 import { execFile } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -531,7 +531,7 @@ async function runFigureHere(name) {
 }
 
 async function runFigureChild(name) {
-  const args = [fileURLToPath(import.meta.url), `--figure=${name}`, ...argv.filter((a) => !a.startsWith('--only=') && !a.startsWith('--figure='))];
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), `--figure=${name}`, ...argv.filter((a) => !a.startsWith('--only=') && !a.startsWith('--figure='))];
   try {
     const { stdout, stderr } = await run(process.execPath, args, { maxBuffer: 16 << 20, timeout: FIGURE_TIMEOUT_MS, killSignal: 'SIGKILL' });
     if (stderr.trim()) process.stderr.write(stderr.replace(/^/gm, '  '));
@@ -547,6 +547,7 @@ async function runFigureChild(name) {
 
 async function main() {
   const started = now();
+  const loadStart = loadavg();
   if (!baselinesOnly) {
     const missing = missingDist();
     if (missing.length) {
@@ -568,7 +569,8 @@ async function main() {
   }
   const cpu = cpus();
   const machine = `${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}-${process.arch}`;
-  console.log(`stackless bench — ${new Date().toISOString()} — ${machine}${baselinesOnly ? ' — BASELINES ONLY' : ''}${noTicks ? ' — ticks: false' : ''}`);
+  const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
+  console.log(`stackless bench — ${new Date().toISOString()} — ${machine} — load avg at start ${load(loadStart)}, at end ${load(loadavg())}${baselinesOnly ? ' — BASELINES ONLY' : ''}${noTicks ? ' — ticks: false' : ''}`);
   console.log(table(rows));
   const missed = rows.filter((r) => r.pass === false);
   console.log(`\n${rows.filter((r) => r.pass).length} passed, ${missed.length} missed or failed; total ${((now() - started) / 1000).toFixed(0)} s`);
