@@ -65,7 +65,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   {
     // nothing in it can suspend: it stays exactly as it is
     const scope = path.scope;
-    const probe = new CallSites({ isGlobal: (name) => !scope.hasBinding(name) });
+    const probe = new CallSites({ isGlobal: (name) => !scope.hasBinding(name) }, file.ticks);
     if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p))) return;
   }
   const prepared = prepareFunction(path, file);
@@ -74,7 +74,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   fn.scope.crawl();
   const programScope = fn.scope.getProgramParent();
   const oracle = { isGlobal: (name: string) => !fn.scope.hasBinding(name) && !programScope.hasBinding(name) };
-  const cs = new CallSites(oracle);
+  const cs = new CallSites(oracle, file.ticks);
   const body = fn.node.body as t.BlockStatement;
   if (!cs.contains(body)) return;
 
@@ -98,7 +98,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   hoistDeclarations(fn, layout);
   bindClosureEnvs(fn, layout);
 
-  const lowering = new CallSites(oracle);
+  const lowering = new CallSites(oracle, file.ticks);
   const ctx = new FunctionContext(names, lowering, layout, { forceSwitch: file.forceSwitch, ticks: file.ticks }, file.unique);
   const bodyStatements = (fn.node.body as t.BlockStatement).body;
   lowerStatements(ctx, bodyStatements);
@@ -117,7 +117,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     newTargetLocal: prepared.newTargetLocal,
   });
   fn.node.body = t.blockStatement(stmts);
-  const allLocals = [...params, ...layout.locals.filter((l) => !params.includes(l)), ...ctx.temps];
+  const allLocals = [...params, ...layout.locals.filter((l) => !params.includes(l)), ...ctx.temps, ...ctx.helpers];
   file.functions.push({
     id: `${file.moduleId}#${prepared.qualifiedName}`,
     locals: allLocals.map((l) => ({ key: frameKey(l), name: layout.originalNames.get(l) ?? l })),

@@ -46,7 +46,34 @@ export function isCallSite(node: t.Node, oracle: CallSiteOracle): boolean {
  */
 export class CallSites {
   private cache = new WeakMap<t.Node, boolean>();
-  constructor(readonly oracle: CallSiteOracle) {}
+  /**
+   * With `ticks`, every loop is a suspension point too: its back-edge counts
+   * preemption ticks and may switch, so the statements around it are lowered.
+   */
+  constructor(readonly oracle: CallSiteOracle, readonly ticks = false) {}
+
+  /**
+   * A loop with no call site, no nested loop and no closure inside: it stays a
+   * native loop, with a tick check at the top of its body.
+   */
+  isLeafLoop(node: t.Node): boolean {
+    if (!t.isWhileStatement(node) && !t.isDoWhileStatement(node) && !t.isForStatement(node)) return false;
+    let leaf = true;
+    const visit = (n: t.Node, top: boolean): void => {
+      if (!leaf) return;
+      if (!top && (t.isLoop(n) || t.isFunction(n) || t.isClass(n) || isCallSite(n, this.oracle))) {
+        leaf = false;
+        return;
+      }
+      for (const key of t.VISITOR_KEYS[n.type] ?? []) {
+        const child = (n as any)[key];
+        if (Array.isArray(child)) child.forEach((c) => c && typeof c.type === 'string' && visit(c, false));
+        else if (child && typeof child.type === 'string') visit(child, false);
+      }
+    };
+    visit(node, true);
+    return leaf;
+  }
 
   isCallSite(node: t.Node): boolean {
     return isCallSite(node, this.oracle);
@@ -59,6 +86,7 @@ export class CallSites {
     let result = false;
     if (isCallSite(node, this.oracle)) result = true;
     else if (t.isFunction(node) || t.isClass(node)) result = false;
+    else if (this.ticks && (t.isWhileStatement(node) || t.isDoWhileStatement(node) || t.isForStatement(node))) result = true;
     else {
       outer: for (const key of t.VISITOR_KEYS[node.type] ?? []) {
         const child = (node as any)[key];

@@ -41,6 +41,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
     ...params,
     ...ctx.layout.locals.filter((l) => !params.includes(l)),
     ...ctx.temps,
+    ...ctx.helpers,
     ...(input.argsLocal ? [input.argsLocal] : []),
     ...(input.newTargetLocal ? [input.newTargetLocal] : []),
   ];

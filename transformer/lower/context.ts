@@ -108,14 +108,24 @@ export class FunctionContext {
     return new Label(hint);
   }
 
-  /** Variable declared once per function for try bookkeeping. */
+  /** Frame locals for bookkeeping (completions, iterators, ...): never handed out as temporaries. */
+  readonly helpers: string[] = [];
+
   helperVar(base: string): string {
     const name = this.unique(base);
-    this.temps.push(name);
+    this.helpers.push(name);
     return name;
   }
 
   private errorName: string | null = null;
+  private skipName: string | null = null;
+
+  /** Set when a leaf loop is re-entered after a tick: skip its test once. */
+  skipVar(): string {
+    if (this.skipName === null) this.skipName = this.helperVar('$skip');
+    return this.skipName;
+  }
+
 
   /** The frame local a caught exception waits in on its way to a catch clause. */
   errorVar(): string {

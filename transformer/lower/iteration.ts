@@ -9,7 +9,7 @@ import * as t from '@babel/types';
 import type { FunctionContext } from './context.js';
 import { explode, toTemp } from './expressions.js';
 import { emitCallSite } from './callsite.js';
-import { lowerStatement, assignTarget, createBlockEnv } from './statements.js';
+import { lowerStatement, assignTarget, createBlockEnv, backEdge } from './statements.js';
 
 function assign(target: t.LVal, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', target, value));
@@ -57,7 +57,7 @@ function lowerTryForOf(ctx: FunctionContext, p: ForOfParts): void {
   ctx.leaps.push({ kind: 'loop', breakLabel: after, continueLabel: head, labels: p.labels });
   lowerStatement(ctx, p.node.body);
   ctx.leaps.pop();
-  em.jump(head);
+  backEdge(ctx, head);
   em.mark(after);
   endFinally(ctx, region, () => {
     // finally: an early exit (break, return, throw) closes the iterator
@@ -122,7 +122,7 @@ export function lowerForIn(ctx: FunctionContext, node: t.ForInStatement, labels:
   ctx.leaps.pop();
   em.mark(next);
   em.emit(t.expressionStatement(t.updateExpression('++', t.identifier(index))));
-  em.jump(head);
+  backEdge(ctx, head);
   em.mark(after);
   em.emit(assign(t.identifier(keys), t.identifier('undefined')));
 }

@@ -11,6 +11,7 @@ import { explode, toTemp } from './expressions.js';
 import { destructure } from './patterns.js';
 import { lowerTry, jumpThroughFinally, returnThroughFinally } from './tries.js';
 import { lowerForOf, lowerForIn } from './iteration.js';
+import { emitCallSite } from './callsite.js';
 
 export function lowerStatements(ctx: FunctionContext, stmts: t.Statement[]): void {
   for (const s of stmts) lowerStatement(ctx, s);
@@ -64,10 +65,13 @@ export function lowerStatement(ctx: FunctionContext, node: t.Statement, labels: 
         return;
       }
       case 'WhileStatement':
+        if (ctx.options.ticks && ctx.cs.isLeafLoop(node)) return lowerLeafLoop(ctx, node, labels);
         return lowerLoop(ctx, labels, null, node.test, null, node.body, false, node);
       case 'DoWhileStatement':
+        if (ctx.options.ticks && ctx.cs.isLeafLoop(node)) return lowerLeafLoop(ctx, node, labels);
         return lowerLoop(ctx, labels, null, node.test, null, node.body, true, node);
       case 'ForStatement':
+        if (ctx.options.ticks && ctx.cs.isLeafLoop(node)) return lowerLeafLoop(ctx, node, labels);
         return lowerLoop(ctx, labels, node.init, node.test, node.update, node.body, false, node);
       case 'ForOfStatement':
         return lowerForOf(ctx, node, labels);
@@ -143,9 +147,66 @@ function lowerLoop(
   }
   if (test && testAfter) {
     const v = explode(ctx, test);
-    em.emit(t.ifStatement(v, t.blockStatement(em.jumpStatements(head))));
-    em.jump(after);
-  } else em.jump(head);
+    em.emit(t.ifStatement(t.unaryExpression('!', v), t.blockStatement(em.jumpStatements(after))));
+  }
+  backEdge(ctx, head);
+  em.mark(after);
+}
+
+/** Jump back to a loop head, counting one preemption tick on the way. */
+export function backEdge(ctx: FunctionContext, head: Label): void {
+  const em = ctx.em;
+  if (ctx.options.ticks) {
+    const ticks = ctx.rtMember('ticks');
+    em.emit(t.ifStatement(t.binaryExpression('>=', t.updateExpression('--', ticks, true), t.numericLiteral(0)), t.blockStatement(em.jumpStatements(head))));
+    emitTick(ctx);
+  }
+  em.jump(head);
+}
+
+function emitTick(ctx: FunctionContext): void {
+  const tick = ctx.rtMember('tick');
+  emitCallSite(ctx, { token: t.cloneNode(tick), call: t.callExpression(tick, []) }, false);
+}
+
+/**
+ * A loop without calls or nested loops stays native. Its body starts with a
+ * tick check; when the budget runs out it leaves to a state that makes the
+ * tick call (which may switch tasklets) and comes back into the loop with
+ * `$skip` set, so the iteration that was about to run runs without its test
+ * being evaluated a second time.
+ */
+function lowerLeafLoop(ctx: FunctionContext, node: t.WhileStatement | t.DoWhileStatement | t.ForStatement, labels: string[]): void {
+  const em = ctx.em;
+  const skip = ctx.skipVar();
+  const reenter = ctx.newLabel('leafLoop');
+  const tickState = ctx.newLabel('tick');
+  const after = ctx.newLabel('leafLoopEnd');
+  if (t.isForStatement(node) && node.init) {
+    em.emit(t.isVariableDeclaration(node.init) ? node.init : t.expressionStatement(node.init));
+  }
+  em.mark(reenter);
+  const check = t.ifStatement(
+    t.binaryExpression('<', t.updateExpression('--', ctx.rtMember('ticks'), true), t.numericLiteral(0)),
+    t.blockStatement([
+      t.expressionStatement(t.assignmentExpression('=', t.identifier(skip), t.booleanLiteral(true))),
+      ...em.jumpStatements(tickState),
+    ]),
+  );
+  const clear = t.expressionStatement(t.assignmentExpression('=', t.identifier(skip), t.booleanLiteral(false)));
+  const body = (b: t.Statement, withClear: boolean) => t.blockStatement([...(withClear ? [clear] : []), check, ...(t.isBlockStatement(b) ? b.body : [b])]);
+  const test = (e: t.Expression | null | undefined) => (e ? t.logicalExpression('||', t.identifier(skip), e) : null);
+  let loop: t.Statement;
+  if (t.isWhileStatement(node)) loop = t.whileStatement(test(node.test)!, body(node.body, true));
+  else if (t.isDoWhileStatement(node)) loop = t.doWhileStatement(node.test, body(node.body, false));
+  else loop = t.forStatement(null, node.test ? test(node.test) : null, node.update, body(node.body, node.test != null));
+  loop.loc = node.loc;
+  for (const l of [...labels].reverse()) loop = t.labeledStatement(t.identifier(l), loop);
+  em.emit(redirectLeaps(ctx, loop));
+  em.jump(after);
+  em.mark(tickState);
+  emitTick(ctx);
+  em.jump(reenter);
   em.mark(after);
 }
 
@@ -196,6 +257,7 @@ export function redirectLeaps(ctx: FunctionContext, stmt: t.Statement): t.Statem
       return t.blockStatement(jumpThroughFinally(ctx, 'break', node.label?.name ?? null));
     }
     if (t.isContinueStatement(node)) {
+      if (node.label && node.label.name === ctx.names.loop) return node;
       if (node.label ? nativeLoops.some((ls) => ls.includes(node.label!.name)) : nativeLoopDepth > 0) return node;
       return t.blockStatement(jumpThroughFinally(ctx, 'continue', node.label?.name ?? null));
     }
