@@ -45,7 +45,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
   const diagnostics: Diagnostic[] = [];
   let ast: t.File;
   try {
-    ast = parse(code, { sourceType: 'module', sourceFilename: id, plugins: parserPlugins(id), errorRecovery: false });
+    ast = parse(code, { sourceType: 'unambiguous', sourceFilename: id, plugins: parserPlugins(id), errorRecovery: false });
   } catch (e: any) {
     const loc = e.loc ? { start: { line: e.loc.line, column: e.loc.column }, end: { line: e.loc.line, column: e.loc.column + 1 } } : null;
     diagnostics.push(makeDiagnostic('SL1007', id, code, loc, String(e.reasonCode ?? e.message).replace(/ \(\d+:\d+\)$/, '')));
@@ -103,6 +103,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
   if (options.stripTypes) {
     const out = transformFromAstSync(ast, code, {
       filename: id,
+      sourceFileName: id,
       babelrc: false,
       configFile: false,
       sourceMaps: wantMap,

@@ -168,6 +168,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
   const declared = [n.pc, n.value, ...locals.filter((l) => !params.includes(l)), ...(hasTry ? [n.resumeThrow] : [])];
   return [
     t.variableDeclaration('const', [t.variableDeclarator(id(n.token), rt('tok'))]),
+    // consumed: a later call from ordinary code must not find this function's name here
+    t.expressionStatement(t.assignmentExpression('=', rt('tok'), t.nullLiteral())),
     t.variableDeclaration(
       'let',
       declared.map((name) =>
