@@ -49,6 +49,8 @@ export interface ExpectedDiagnostic {
   column: number;
   /** substring of the message */
   message: string;
+  /** default "error" */
+  severity?: 'error' | 'warning';
 }
 
 const KNOWN_FLAGS = new Set(['nativeOnly', 'transformedOnly', 'usesRuntime', 'async', 'forceSwitch', 'timeout', 'description']);

@@ -29,15 +29,18 @@ export async function loadMain(file: string, name: string): Promise<() => unknow
 export async function runNative(fx: Fixture): Promise<string[]> {
   const js = stripTypes(fx.source, fx.inputPath);
   const main = await loadMain(writeTempModule(`${fx.name}.native`, js), fx.name);
+  // guard against a build plugin compiling the native module behind the runner's back
+  if (/\.tok\s*=/.test(String(main))) throw new Error(`fixture ${fx.name}: the native module was compiled by the stackless transform`);
   const lines: string[] = [];
   const restore = captureConsole((t) => lines.push(t));
+  let result: unknown;
   try {
-    const r = main();
-    if (r instanceof Promise) throw new Error(`fixture ${fx.name}: main() returned a Promise`);
+    result = main();
   } catch (e) {
     lines.push(uncaughtLine(e));
   } finally {
     restore();
   }
+  if (result instanceof Promise) throw new Error(`fixture ${fx.name}: main() returned a Promise`);
   return lines;
 }

@@ -60,6 +60,11 @@ export function pointAtRuntime(code: string): string {
 
 export class CompileError extends Error {}
 
+/** Every fixture's main() has call sites, so its compiled form writes rt.tok (docs/protocol.md). */
+function assertCompiled(main: () => unknown, name: string): void {
+  if (!/\.tok\s*=/.test(String(main))) throw new Error(`fixture ${name}: main() was not compiled (no call-site protocol in its code)`);
+}
+
 /** Compile a fixture; throws CompileError listing the diagnostics when any is an error. */
 export function compileFixture(transform: TransformFn, fx: Fixture, id: string, forceSwitch: boolean): string {
   const r = transform(fx.source, id, { stripTypes: true, runtimeModule: RUNTIME_INTERNAL, root: REPO, forceSwitch });
@@ -83,6 +88,7 @@ export async function runTransformed(transform: TransformFn, fx: Fixture): Promi
   const code = compileFixture(transform, fx, fx.inputPath, false);
   const file = writeTempModule(`${fx.name}.transformed`, code);
   const main = await loadMain(file, fx.name);
+  assertCompiled(main, fx.name);
   const rt = await loadRuntime();
   const lines: string[] = [];
   const restore = captureConsole((t) => lines.push(t));
@@ -124,7 +130,9 @@ export async function runForced(transform: TransformFn, fx: Fixture, n = 3): Pro
     const code = compileFixture(transform, fx, id, true);
     const file = writeTempModule(`${fx.name}.forced${k + 1}`, code);
     if (k === 0) firstFile = file;
-    mains.push(await loadMain(file, fx.name));
+    const main = await loadMain(file, fx.name);
+    assertCompiled(main, fx.name);
+    mains.push(main);
   }
   const rt = await loadRuntime();
   const copies: string[][] = mains.map(() => []);
