@@ -95,6 +95,7 @@ export function commit(): void {
     // the tasklets stay where they are.
     const w = softDue;
     softDue = null;
+    if (nx !== null) rt.head = nx; // keep the order the switch asked for (schedule() moves to the end)
     nx = wakeWatch(w, null);
   } else if (nx === null) nx = wakeIdle();
   switchTo(nx);
