@@ -94,7 +94,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     arrayHelpers: { get: (m: string) => (ARRAY_METHODS.includes(m) ? runtimeImport(file, `$${m}`) : undefined) },
   };
   const reserved = new Set(Object.values(names).filter((v): v is string => typeof v === 'string' && v !== ''));
-  const layout = layoutFrame(fn, cs, reserved);
+  const layout = layoutFrame(fn, cs, reserved, file.unique);
   hoistDeclarations(fn, layout);
   bindClosureEnvs(fn, layout);
 

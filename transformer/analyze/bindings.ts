@@ -106,7 +106,7 @@ function replaceInTarget(path: NodePath, name: string, make: () => t.Expression)
   else if (path.isVariableDeclarator()) visit(path.get('id'));
 }
 
-export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: Set<string>): FrameLayout {
+export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: Set<string>, fileUnique: (base: string) => string): FrameLayout {
   const layout: FrameLayout = {
     locals: [],
     originalNames: new Map(),
@@ -140,10 +140,13 @@ export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: S
         isFnScope || binding.kind === 'var' || binding.kind === 'hoisted' || cs.contains(decider);
       if (!hoisted) continue;
       // a block-scoped binding moves to function level: give it a name nothing else uses
+      // a block binding moving to function level takes a name used nowhere else in the
+      // file, so it cannot capture a reference to an outer binding or a global
       let local = name;
       if (!isFnScope || taken.has(name)) {
-        local = unique(name);
-        if (local !== name) scope.rename(name, local);
+        local = fileUnique(name);
+        taken.add(local);
+        scope.rename(name, local);
       } else taken.add(name);
       layout.originalNames.set(local, name);
       const b = scope.getBinding(local) ?? binding;

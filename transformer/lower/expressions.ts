@@ -80,6 +80,15 @@ function callShape(ctx: FunctionContext, node: t.CallExpression): CallShape {
   if (t.isMemberExpression(callee)) {
     const prop = callee.property;
     const isCallApply = !callee.computed && t.isIdentifier(prop) && (prop.name === 'call' || prop.name === 'apply');
+    if (
+      t.isIdentifier(callee.object) && callee.object.name === 'Reflect' && !callee.computed &&
+      t.isIdentifier(prop) && prop.name === 'apply' && args.length > 0 && !t.isSpreadElement(args[0])
+    ) {
+      // Reflect.apply(f, ...) runs f
+      const parts = explodeParts(ctx, args, true);
+      const f = t.isIdentifier(parts[0]) ? parts[0] as t.Identifier : toTemp(ctx, parts[0] as t.Expression);
+      return { token: t.cloneNode(f), call: t.callExpression(t.cloneNode(callee), [f, ...parts.slice(1)]) };
+    }
     if (t.isSuper(callee.object)) {
       const key = callee.computed ? explodeParts(ctx, [prop as t.Expression], true)[0] as t.Expression : prop;
       const rest = explodeParts(ctx, args, true);
@@ -91,14 +100,6 @@ function callShape(ctx: FunctionContext, node: t.CallExpression): CallShape {
       const [fn, ...rest] = explodeParts(ctx, [callee.object as t.Expression, ...args], true);
       const f = t.isIdentifier(fn) ? fn : toTemp(ctx, fn as t.Expression);
       return { token: t.cloneNode(f), call: t.callExpression(t.memberExpression(f, t.identifier(prop.name)), rest) };
-    }
-    if (
-      t.isIdentifier(callee.object) && callee.object.name === 'Reflect' && !callee.computed &&
-      t.isIdentifier(prop) && prop.name === 'apply' && args.length > 0 && !t.isSpreadElement(args[0])
-    ) {
-      const parts = explodeParts(ctx, args, true);
-      const f = t.isIdentifier(parts[0]) ? parts[0] as t.Identifier : toTemp(ctx, parts[0] as t.Expression);
-      return { token: t.cloneNode(f), call: t.callExpression(t.cloneNode(callee), [f, ...parts.slice(1)]) };
     }
     const argsCall = args.some((a) => ctx.cs.contains(a));
     const keyCall = callee.computed && ctx.cs.contains(prop);
