@@ -94,12 +94,14 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     arrayHelpers: { get: (m: string) => (ARRAY_METHODS.includes(m) ? runtimeImport(file, `$${m}`) : undefined) },
   };
   const reserved = new Set(Object.values(names).filter((v): v is string => typeof v === 'string' && v !== ''));
-  const layout = layoutFrame(fn, cs, reserved, file.unique);
+  const layout = layoutFrame(fn, cs, reserved, file.unique, () => runtimeImport(file, 'TDZ'));
+  const tdzSentinel = layout.tdz.size ? runtimeImport(file, 'TDZ') : null;
   hoistDeclarations(fn, layout);
   bindClosureEnvs(fn, layout);
 
   const lowering = new CallSites(oracle, file.ticks);
   const ctx = new FunctionContext(names, lowering, layout, { forceSwitch: file.forceSwitch, ticks: file.ticks }, file.unique);
+  ctx.tdzSentinel = tdzSentinel;
   const bodyStatements = (fn.node.body as t.BlockStatement).body;
   lowerStatements(ctx, bodyStatements);
 
@@ -115,6 +117,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     usesThis: prepared.usesThis,
     argsLocal: prepared.argsLocal,
     newTargetLocal: prepared.newTargetLocal,
+    fnNode: fn.node,
   });
   fn.node.body = t.blockStatement(stmts);
   const allLocals = [...params, ...layout.locals.filter((l) => !params.includes(l)), ...ctx.temps, ...ctx.helpers];

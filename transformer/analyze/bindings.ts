@@ -40,6 +40,8 @@ export interface FrameLayout {
   holders: Map<string, string>;
   /** bindings that moved to function level */
   hoisted: Set<Binding>;
+  /** let/const/class bindings read where they may still be uninitialised, by the node whose entry starts their TDZ */
+  tdz: Map<t.Node, t.LVal[]>;
 }
 
 function isLoop(node: t.Node): boolean {
@@ -106,7 +108,13 @@ function replaceInTarget(path: NodePath, name: string, make: () => t.Expression)
   else if (path.isVariableDeclarator()) visit(path.get('id'));
 }
 
-export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: Set<string>, fileUnique: (base: string) => string): FrameLayout {
+export function layoutFrame(
+  fn: NodePath<t.Function>,
+  cs: CallSites,
+  reserved: Set<string>,
+  fileUnique: (base: string) => string,
+  tdzName: () => string,
+): FrameLayout {
   const layout: FrameLayout = {
     locals: [],
     originalNames: new Map(),
@@ -115,6 +123,7 @@ export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: S
     closureEnvs: new Map(),
     holders: new Map(),
     hoisted: new Set(),
+    tdz: new Map(),
   };
   const taken = new Set<string>(reserved);
   const unique = (base: string): string => {
@@ -152,8 +161,20 @@ export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: S
       const b = scope.getBinding(local) ?? binding;
       layout.hoisted.add(b);
       const captured = isCaptured(b, fn);
+      const tdzRefs = temporalDeadZoneRefs(b, fn);
+      const constViolations = b.kind === 'const' ? [...b.constantViolations] : [];
+      const finish = (target: () => t.LVal) => {
+        for (const v of constViolations) throwOnConstAssignment(v);
+        if (tdzRefs.length === 0) return;
+        for (const r of tdzRefs) r.replaceWith(tdzCheck(r.node as t.Expression, name, tdzName()));
+        const key = scope === fn.scope ? fn.node : scope.block;
+        const list = layout.tdz.get(key) ?? [];
+        list.push(target());
+        layout.tdz.set(key, list);
+      };
       if (!captured) {
         layout.locals.push(local);
+        finish(() => t.identifier(local));
         continue;
       }
       const perIteration = !isFnScope && binding.kind !== 'var' && (isLoop(block) || insideLoweredLoop(scope.path, fn, cs));
@@ -182,6 +203,7 @@ export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: S
         ref.replaceWith(make());
       }
       for (const v of b.constantViolations) replaceInTarget(v, local, make);
+      finish(() => make());
       if (perIteration) {
         // closures created in the block must keep the environment of their own iteration
         for (const ref of b.referencePaths.concat(b.constantViolations)) {
@@ -205,4 +227,45 @@ export function layoutFrame(fn: NodePath<t.Function>, cs: CallSites, reserved: S
     layout.locals.push(envName);
   }
   return layout;
+}
+
+/**
+ * References that may run before the binding is initialised: inside a nested
+ * function, or textually before the end of the declaration (which covers a
+ * read earlier in a loop body and `const x = f(x)`).
+ */
+function temporalDeadZoneRefs(b: Binding, fn: NodePath): NodePath[] {
+  if ((b.kind !== 'let' && b.kind !== 'const') || b.path.isCatchClause() || b.path.isClassDeclaration()) return [];
+  const decl = b.path.node;
+  const declEnd = decl.end ?? Infinity;
+  return b.referencePaths.filter((r) => {
+    if (r.parentPath?.isExportSpecifier()) return false;
+    const nested = r.getFunctionParent() !== fn;
+    return nested || (r.node.start ?? 0) < declEnd;
+  });
+}
+
+/** `x` read where it may be in its TDZ: `(x === TDZ ? <throw ReferenceError> : x)` */
+function tdzCheck(read: t.Expression, name: string, sentinel: string): t.Expression {
+  return t.conditionalExpression(
+    t.binaryExpression('===', t.cloneNode(read), t.identifier(sentinel)),
+    throwing('ReferenceError', `Cannot access '${name}' before initialization`),
+    read,
+  );
+}
+
+function throwing(cls: string, message: string): t.Expression {
+  const call = t.callExpression(
+    t.arrowFunctionExpression([], t.blockStatement([t.throwStatement(t.newExpression(t.identifier(cls), [t.stringLiteral(message)]))])),
+    [],
+  );
+  (call as any)._stacklessInternal = true;
+  return call;
+}
+
+/** Assigning a const evaluates the right-hand side, then throws as JavaScript does. */
+function throwOnConstAssignment(v: NodePath): void {
+  const err = throwing('TypeError', 'Assignment to constant variable.');
+  if (v.isAssignmentExpression()) v.replaceWith(t.sequenceExpression([v.node.right, err]));
+  else if (v.isUpdateExpression()) v.replaceWith(err);
 }

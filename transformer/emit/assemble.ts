@@ -23,6 +23,7 @@ export interface AssembleInput {
   usesThis: boolean;
   argsLocal: string | null;
   newTargetLocal: string | null;
+  fnNode: t.Node;
   /** keys used in the frame record for each local (never f/pc/up/th) */
 }
 
@@ -160,6 +161,9 @@ export function assemble(input: AssembleInput): t.Statement[] {
         ),
       ),
     );
+  }
+  for (const target of ctx.layout.tdz.get(input.fnNode) ?? []) {
+    fresh.push(t.expressionStatement(t.assignmentExpression('=', t.cloneNode(target), id(ctx.tdzSentinel!))));
   }
   if (input.argsLocal) fresh.push(t.expressionStatement(t.assignmentExpression('=', id(input.argsLocal), id('arguments'))));
   if (input.newTargetLocal)

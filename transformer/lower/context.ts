@@ -59,6 +59,8 @@ export class FunctionContext {
   readonly openTries: TryRegion[] = [];
   readonly temps: string[] = [];
   private freeTemps: string[] = [];
+  /** local name of the runtime's TDZ sentinel, when some binding needs it */
+  tdzSentinel: string | null = null;
   usesThis = false;
   usesArguments = false;
   usesNewTarget = false;

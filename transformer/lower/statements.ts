@@ -90,17 +90,23 @@ export function lowerStatement(ctx: FunctionContext, node: t.Statement, labels: 
 /** A block whose captured `let`s are per-iteration gets a fresh environment on entry. */
 export function createBlockEnv(ctx: FunctionContext, block: t.Node): void {
   const env = ctx.layout.blockEnvs.get(block);
-  if (!env) return;
-  ctx.em.emit(
-    t.expressionStatement(
-      t.assignmentExpression(
-        '=',
-        t.identifier(env.name),
-        t.objectExpression(env.fields.map((f) => t.objectProperty(t.identifier(f), t.identifier('undefined')))),
+  if (env) {
+    ctx.em.emit(
+      t.expressionStatement(
+        t.assignmentExpression(
+          '=',
+          t.identifier(env.name),
+          t.objectExpression(env.fields.map((f) => t.objectProperty(t.identifier(f), t.identifier('undefined')))),
+        ),
       ),
-    ),
-  );
+    );
+  }
+  // entering the block starts the temporal dead zone of its let/const bindings again
+  for (const target of ctx.layout.tdz.get(block) ?? []) {
+    ctx.em.emit(t.expressionStatement(t.assignmentExpression('=', t.cloneNode(target), t.identifier(ctx.tdzSentinel!))));
+  }
 }
+
 
 function lowerLoop(
   ctx: FunctionContext,
@@ -117,7 +123,7 @@ function lowerLoop(
   const next = ctx.newLabel('continue');
   const after = ctx.newLabel('break');
   const env = ctx.layout.blockEnvs.get(loop);
-  if (env) createBlockEnv(ctx, loop);
+  createBlockEnv(ctx, loop);
   if (init) {
     if (t.isVariableDeclaration(init)) lowerStatement(ctx, init);
     else {
