@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { transformAsync, type TransformOptions } from '@babel/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import stacklessBabel from '../../babel/index.js';
 import { transform } from '../../transformer/index.js';
 import { fixture, join, lineOf, outDir, runNode } from './helpers/index.js';
@@ -60,6 +60,19 @@ describe('stackless/babel', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('Error: exploded: boom');
     expect(run.stdout).toMatch(new RegExp(`throws/explode\\.ts:${lineOf(explode, 'THROW-LINE')}:\\d+`));
+  });
+
+  it('prints warnings on the console and compiles the file', async () => {
+    const file = fixture('warn', 'main.js');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const code = await compile(file);
+      expect(code).toContain('class Account');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(new RegExp(`^${file}:${lineOf(file, "'use tasklet'")}:\\d+ SL1008 `));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('throws a code-frame error carrying the diagnostic code', async () => {

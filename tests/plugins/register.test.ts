@@ -37,6 +37,15 @@ describe('stackless/register', () => {
     expect(run.stderr).toContain('export async function fetchAll(urls) {');
   });
 
+  it('prints warnings with their code frame and runs the program', () => {
+    const file = fixture('warn', 'main.js');
+    const run = runNode(['--import', registerUrl, file]);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('balance 5');
+    expect(run.stderr).toMatch(new RegExp(`warn/main\\.js:${lineOf(file, "'use tasklet'")}:\\d+ - warning SL1008: `));
+    expect(run.stderr).toContain("'use tasklet';");
+  });
+
   it('runs TypeScript without tasklets too (plain type stripping)', () => {
     const run = runNode(['--import', registerUrl, fixture('cli', 'exit.ts'), '0']);
     expect(run.stderr).toBe('');

@@ -4,7 +4,7 @@
  * through the package's exports map, as in a user's library build.
  */
 import { readFileSync } from 'node:fs';
-import { rollup, type RollupError } from 'rollup';
+import { rollup, type RollupError, type RollupLog } from 'rollup';
 import { describe, expect, it } from 'vitest';
 import stacklessDefault, { stackless } from '../../plugin-rollup/index.js';
 import { transform } from '../../transformer/index.js';
@@ -88,6 +88,26 @@ describe('stackless/rollup', () => {
     expect([asyncLine, asyncLine + 1]).toContain(error?.loc?.line);
     expect(error?.frame).toContain('fetchAll');
     expect(error?.frame).toMatch(new RegExp(`^\\s*${error?.loc?.line}:`, 'm'));
+  });
+
+  it('reports warnings through this.warn with loc, frame and code, and still builds', async () => {
+    const file = fixture('warn', 'main.js');
+    const expected = transform(readFileSync(file, 'utf8'), file).diagnostics.find((d) => d.code === 'SL1008');
+    expect(expected?.severity).toBe('warning');
+
+    const logs: RollupLog[] = [];
+    const build = await rollup({ input: file, external, plugins: [stackless()], onLog: (_level, log) => void logs.push(log) });
+    const dir = outDir('rollup-warn');
+    await build.write({ dir, format: 'es' });
+    await build.close();
+
+    const warning = logs.find((log) => log.plugin === 'stackless');
+    expect(warning?.code).toBe('PLUGIN_WARNING');
+    expect(warning?.pluginCode).toBe('SL1008');
+    expect(warning?.id).toBe(file);
+    expect(warning?.loc).toEqual({ file, line: expected?.start.line, column: expected?.start.column });
+    expect(warning?.frame).toContain("'use tasklet'");
+    expect(runNode([join(dir, 'main.js')]).stdout.trim()).toBe('balance 5');
   });
 
   it('declares a hook filter and still filters by itself on hosts without filters', async () => {
