@@ -46,6 +46,12 @@ describe('stackless/register', () => {
     expect(run.stderr).toContain("'use tasklet';");
   });
 
+  it('finds .mts files behind .mjs specifiers', () => {
+    const run = runNode(['--import', registerUrl, fixture('resolve', 'main.mts')]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('twice 2 4 6');
+  });
+
   it('runs TypeScript without tasklets too (plain type stripping)', () => {
     const run = runNode(['--import', registerUrl, fixture('cli', 'exit.ts'), '0']);
     expect(run.stderr).toBe('');

@@ -36,6 +36,27 @@ describe('stackless/vite: build', () => {
     expect(run.status).toBe(0);
   });
 
+  it('builds a browser library bundle (runtime included) that runs', async () => {
+    const dir = outDir('vite-lib');
+    await build({
+      root: fixture('typed'),
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [stackless()],
+      resolve: { alias: runtimeAlias },
+      build: { lib: { entry: 'demo.ts', formats: ['es'], fileName: 'demo' }, outDir: dir, minify: false },
+    });
+    const bundle = readFileSync(join(dir, 'demo.js'), 'utf8');
+    expect(bundle).not.toMatch(/from ["']stackless/); // the runtime is bundled, not imported
+    const run = runNode([
+      '--input-type=module',
+      '-e',
+      `import { countLetters } from ${JSON.stringify(join(dir, 'demo.js'))}; console.log(countLetters(['abc', 'de']));`,
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('consumed 2 words, 5 letters');
+  });
+
   it('maps a throw inside a resumed tasklet back to its TypeScript line', async () => {
     const { dir } = await ssrBuild('throws', 'main.js', true);
     const run = runNode(['--enable-source-maps', join(dir, 'main.js')]);
