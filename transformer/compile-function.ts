@@ -10,7 +10,8 @@ import { layoutFrame, type FrameLayout } from './analyze/bindings.js';
 import { hoistDeclarations } from './analyze/declarations.js';
 import { FunctionContext, type Names } from './lower/context.js';
 import { lowerStatements } from './lower/statements.js';
-import { assemble, frameKey } from './emit/assemble.js';
+import { assemble, frameKey, frameLocals } from './emit/assemble.js';
+import { buildMeta } from './emit/meta.js';
 
 export interface FileState extends PrepareEnv {
   runtimeName: string;
@@ -22,10 +23,13 @@ export interface FileState extends PrepareEnv {
   moduleId: string;
   /** function ids and layouts compiled in this file */
   functions: CompiledInfo[];
+  /** module-level metadata constants to emit after the runtime import */
+  metas: t.Statement[];
 }
 
 export interface CompiledInfo {
   id: string;
+  fingerprint: string;
   locals: { key: string; name: string }[];
   line: number;
   column: number;
@@ -110,7 +114,8 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     const id = t.isAssignmentPattern(p) ? p.left : t.isRestElement(p) ? p.argument : p;
     if (t.isIdentifier(id) && id.name !== 'this') params.push(id.name);
   }
-  const stmts = assemble({
+  const metaName = file.unique('$meta');
+  const assembleInput = {
     ctx,
     params,
     self: prepared.self,
@@ -118,13 +123,21 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     argsLocal: prepared.argsLocal,
     newTargetLocal: prepared.newTargetLocal,
     fnNode: fn.node,
-  });
+    metaName,
+  };
+  const stmts = assemble(assembleInput);
   fn.node.body = t.blockStatement(stmts);
-  const allLocals = [...params, ...layout.locals.filter((l) => !params.includes(l)), ...ctx.temps, ...ctx.helpers];
+  const id = `${file.moduleId}#${prepared.qualifiedName}`;
+  const line = fn.node.loc?.start.line ?? 0;
+  const column = fn.node.loc?.start.column ?? 0;
+  const locals = frameLocals(assembleInput);
+  const meta = buildMeta({ id, name: prepared.qualifiedName.split('/').pop()!, file: file.moduleId, line, column, locals, originalNames: layout.originalNames, ctx });
+  file.metas.push(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(metaName), meta.node)]));
   file.functions.push({
-    id: `${file.moduleId}#${prepared.qualifiedName}`,
-    locals: allLocals.map((l) => ({ key: frameKey(l), name: layout.originalNames.get(l) ?? l })),
-    line: fn.node.loc?.start.line ?? 0,
-    column: fn.node.loc?.start.column ?? 0,
+    id,
+    fingerprint: meta.fingerprint,
+    locals: locals.map((l) => ({ key: frameKey(l), name: layout.originalNames.get(l) ?? l })),
+    line,
+    column,
   });
 }

@@ -69,8 +69,9 @@ export function transform(code: string, id: string, options: TransformOptions = 
     imports: new Map(),
     forceSwitch: options.forceSwitch === true,
     ticks: options.ticks !== false,
-    moduleId: moduleIdOf(id, options.root),
+    moduleId: moduleIdOf(id, options.root ?? process.cwd()),
     functions: [],
+    metas: [],
   };
 
   markModule(ast, traverse, file);
@@ -97,6 +98,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
     ast.program.body.unshift(
       t.importDeclaration(specifiers, t.stringLiteral(options.runtimeModule ?? 'stackless/internal')),
       t.variableDeclaration('const', [t.variableDeclarator(t.identifier(file.runtimeName), t.identifier(imported))]),
+      ...file.metas,
     );
   }
 
@@ -111,10 +113,10 @@ export function transform(code: string, id: string, options: TransformOptions = 
       plugins: [[require.resolve('@babel/plugin-transform-typescript'), { onlyRemoveTypeImports: true, allowDeclareFields: true }]],
       cloneInputAst: false,
     });
-    return { code: out!.code!, map: wantMap ? (out!.map as any) : null, diagnostics, changed: true };
+    return { code: out!.code!, map: wantMap ? (out!.map as any) : null, diagnostics, changed: true, functions: file.functions };
   }
   const out = generate(ast, { sourceMaps: wantMap, sourceFileName: id, retainLines: false }, code);
-  return { code: out.code, map: wantMap ? out.map : null, diagnostics, changed: true };
+  return { code: out.code, map: wantMap ? out.map : null, diagnostics, changed: true, functions: file.functions };
 }
 
 /** For adapters: transform, or throw a TaskletCompileError carrying every error diagnostic. */

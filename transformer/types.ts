@@ -46,4 +46,6 @@ export interface TransformResult {
   diagnostics: Diagnostic[];
   /** true when the file contains "use tasklet" and was rewritten */
   changed: boolean;
+  /** the compiled functions: stable id, layout fingerprint, frame locals, position */
+  functions?: { id: string; fingerprint: string; locals: { key: string; name: string }[]; line: number; column: number }[];
 }

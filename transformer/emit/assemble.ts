@@ -24,21 +24,20 @@ export interface AssembleInput {
   argsLocal: string | null;
   newTargetLocal: string | null;
   fnNode: t.Node;
+  /** module-level constant holding this function's metadata (see emit/meta.ts) */
+  metaName: string;
   /** keys used in the frame record for each local (never f/pc/up/th) */
 }
 
-const RESERVED_KEYS = new Set(['f', 'pc', 'up', 'th']);
+const RESERVED_KEYS = new Set(['f', 'pc', 'up', 'th', 'm']);
 
 export function frameKey(local: string): string {
   return RESERVED_KEYS.has(local) ? `$${local}` : local;
 }
 
-export function assemble(input: AssembleInput): t.Statement[] {
-  const { ctx, params, self } = input;
-  const n = ctx.names;
-  const id = (name: string) => t.identifier(name);
-  const rt = (field: string) => ctx.rtMember(field);
-  const locals = [
+export function frameLocals(input: AssembleInput): string[] {
+  const { ctx, params } = input;
+  return [
     ...params,
     ...ctx.layout.locals.filter((l) => !params.includes(l)),
     ...ctx.temps,
@@ -46,6 +45,14 @@ export function assemble(input: AssembleInput): t.Statement[] {
     ...(input.argsLocal ? [input.argsLocal] : []),
     ...(input.newTargetLocal ? [input.newTargetLocal] : []),
   ];
+}
+
+export function assemble(input: AssembleInput): t.Statement[] {
+  const { ctx, params, self } = input;
+  const n = ctx.names;
+  const id = (name: string) => t.identifier(name);
+  const rt = (field: string) => ctx.rtMember(field);
+  const locals = frameLocals(input);
   const hasTry = ctx.tries.length > 0;
 
   const record = (pc: t.Expression) =>
@@ -53,6 +60,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
       t.objectProperty(id('f'), self && t.isIdentifier(self) ? t.cloneNode(self) : id(n.token)),
       t.objectProperty(id('pc'), pc),
       t.objectProperty(id('up'), t.nullLiteral()),
+      t.objectProperty(id('m'), id(input.metaName)),
       ...(input.usesThis ? [t.objectProperty(id('th'), t.thisExpression())] : []),
       ...locals.map((l) => t.objectProperty(id(frameKey(l)), id(l))),
     ]);

@@ -47,5 +47,5 @@ function emitRawCallSite(ctx: FunctionContext, shape: CallShape): void {
   ctx.saves.push({ block: save, value });
   em.emit(t.ifStatement(t.binaryExpression('!==', ctx.rtMember('u'), t.numericLiteral(0)), save));
   em.mark(value);
-  ctx.callSites.push({ retry, value });
+  ctx.callSites.push({ retry, value, loc: ctx.currentLoc });
 }

@@ -65,7 +65,9 @@ export class FunctionContext {
   usesArguments = false;
   usesNewTarget = false;
   /** label of each call site's retry entry -> its value entry */
-  readonly callSites: { retry: Label; value: Label }[] = [];
+  readonly callSites: { retry: Label; value: Label; loc: t.SourceLocation | null }[] = [];
+  /** source position of what is being lowered, recorded for each call site */
+  currentLoc: t.SourceLocation | null = null;
   /** placeholders for the save code, filled once every local is known */
   readonly saves: { block: t.BlockStatement; value: Label }[] = [];
   private tempCounter = 0;

@@ -150,9 +150,16 @@ export function explode(ctx: FunctionContext, node: t.Expression, ignore = false
   switch (node.type) {
     case 'CallExpression':
       if (!ctx.cs.isCallSite(node)) break;
-      return emitCallSite(ctx, callShape(ctx, node), !ignore) ?? t.identifier('undefined');
-    case 'TaggedTemplateExpression':
-      return emitCallSite(ctx, taggedShape(ctx, node), !ignore) ?? t.identifier('undefined');
+      {
+        const shape = callShape(ctx, node);
+        if (node.loc) ctx.currentLoc = node.loc;
+        return emitCallSite(ctx, shape, !ignore) ?? t.identifier('undefined');
+      }
+    case 'TaggedTemplateExpression': {
+      const shape = taggedShape(ctx, node);
+      if (node.loc) ctx.currentLoc = node.loc;
+      return emitCallSite(ctx, shape, !ignore) ?? t.identifier('undefined');
+    }
     case 'OptionalCallExpression':
     case 'OptionalMemberExpression':
       return explodeOptional(ctx, node, ignore);

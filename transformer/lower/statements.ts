@@ -19,6 +19,7 @@ export function lowerStatements(ctx: FunctionContext, stmts: t.Statement[]): voi
 
 export function lowerStatement(ctx: FunctionContext, node: t.Statement, labels: string[] = []): void {
   const em = ctx.em;
+  if (node.loc) ctx.currentLoc = node.loc;
   if (!ctx.cs.contains(node)) {
     em.emit(redirectLeaps(ctx, node));
     return;
