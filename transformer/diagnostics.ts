@@ -5,7 +5,8 @@
 import { codeFrameColumns } from '@babel/code-frame';
 import type { Diagnostic } from './types.js';
 
-const DOCS = 'https://github.com/stackless-ts/stackless/blob/main/docs/diagnostics.md';
+// shipped with the package: node_modules/stackless/docs/diagnostics.md
+const DOCS = 'stackless/docs/diagnostics.md';
 
 interface Entry {
   severity: 'error' | 'warning';
