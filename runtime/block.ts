@@ -17,6 +17,9 @@ export function checkBlockTrap(t: Tasklet): void {
 export function checkSwitch(t: Tasklet, tokOk: boolean, what: string): void {
   if (!tokOk && t !== rt.main) throw boundaryError(what);
   if (rt.strap !== 0) throw new StacklessError(M.switchTrap);
+  // Stackless: a schedule/channel callback must not switch; here the switch
+  // machinery itself is on the stack, so switching would corrupt it.
+  if (rt.incb !== 0) throw new StacklessError(`${what} cannot switch tasklets inside a runtime callback`);
 }
 
 /** As checkSwitch, plus Stackless's rule that the last runnable tasklet cannot block. */
