@@ -12,6 +12,7 @@ import {
   rendezvousSwitches, afterRendezvous, type Chan,
 } from './chancore.js';
 import { armChannelTimeout } from './async.js';
+import { fastSend, fastReceive, SLOW } from './chanfast.js';
 import type { Tasklet } from './tasklet.js';
 
 export type ChannelCallback = (ch: Channel<any>, t: Tasklet, sending: boolean, willBlock: boolean) => void;
@@ -113,12 +114,17 @@ export class Channel<T = unknown> implements Chan, Iterable<T>, Iterator<T> {
   send(value: T): void {
     const ok = rt.tok === SEND;
     rt.tok = null;
+    if (ok && channelCallback === null && this._buf === null && fastSend(this, value) !== SLOW) return;
     action(this, 1, value, ok, 'send()', 0, undefined);
   }
 
   receive(options?: ReceiveOptions): T {
     const ok = rt.tok === RECEIVE;
     rt.tok = null;
+    if (ok && options === undefined && channelCallback === null && this._buf === null) {
+      const v = fastReceive(this);
+      if (v !== SLOW) return v as T;
+    }
     return action(this, -1, undefined, ok, 'receive()', 0, options?.timeout) as T;
   }
 

@@ -1,0 +1,84 @@
+// Fast paths of send()/receive() for the common case: a tasklet (not main) using
+// an unbuffered channel with no channel callback, partner (if any) a plain tasklet.
+// Everything else, and every error case, goes to the general `action` in channel.ts.
+// Same semantics; fewer checks and no intermediate calls on the hot path.
+import { rt, Bomb, K_MASK, K_PAUSED, K_BLOCKED, F_SEND, F_ITER, F_TIMED, F_BTRAP, SK_SOFT, SK_CHANNEL } from './rt.js';
+import { ringAppend, ringInsertBefore, ringRemove } from './ring.js';
+import { suspend, wakeable } from './scheduler.js';
+import type { Chan } from './chancore.js';
+import type { QNode } from './queue.js';
+import type { Tasklet } from './tasklet.js';
+
+/** Returned when the fast path does not apply. */
+export const SLOW = { slow: true };
+
+/** Flags of a waiting partner the fast paths cannot deliver to. */
+const SPECIAL = F_ITER | F_TIMED;
+
+export function fastSend(ch: Chan, value: unknown): unknown {
+  const t = rt.cur as Tasklet;
+  const fl = ch._fl; // preference + 1 in bits 0-1; 0 means -1 (default), open, no schedule_all
+  if (t === rt.main || (fl & ~3) !== 0 || rt.strap !== 0 || rt.incb !== 0) return SLOW;
+  if (ch._bal < 0) {
+    const w = ch._n as Tasklet;
+    if ((w as { _st?: number })._st === undefined || (w._st & SPECIAL) !== 0) return SLOW; // a select node
+    const n = w._n as QNode;
+    ch._n = n;
+    n._p = ch;
+    w._n = w._p = null;
+    ch._bal++;
+    w._v = value;
+    w._st = (w._st & ~K_MASK) | K_PAUSED;
+    if (fl === 0) {
+      // preference -1: the receiver runs now, the sender later in the cycle
+      ringInsertBefore(t._n as Tasklet, w);
+      t._v = undefined;
+      return suspend(SK_SOFT, w);
+    }
+    ringAppend(w);
+    return undefined;
+  }
+  return fastBlock(ch, t, 1, value);
+}
+
+export function fastReceive(ch: Chan): unknown {
+  const t = rt.cur as Tasklet;
+  const fl = ch._fl;
+  if (t === rt.main || (fl & ~3) !== 0 || rt.strap !== 0 || rt.incb !== 0) return SLOW;
+  if (ch._bal > 0) {
+    const s = ch._n as Tasklet;
+    if ((s as { _st?: number })._st === undefined) return SLOW; // a select node
+    const n = s._n as QNode;
+    ch._n = n;
+    n._p = ch;
+    s._n = s._p = null;
+    ch._bal--;
+    const v = s._v;
+    s._v = undefined;
+    s._st = (s._st & ~(K_MASK | F_SEND)) | K_PAUSED;
+    if (fl === 2) {
+      // preference 1: the sender runs now, the receiver later in the cycle
+      ringInsertBefore(t._n as Tasklet, s);
+      t._v = v;
+      return suspend(SK_SOFT, s);
+    }
+    ringAppend(s);
+    if (v instanceof Bomb) throw v.e;
+    return v;
+  }
+  return fastBlock(ch, t, -1, undefined);
+}
+
+function fastBlock(ch: Chan, t: Tasklet, dir: number, value: unknown): unknown {
+  if (t._st & F_BTRAP || (rt.count <= 1 && wakeable() === null)) return SLOW; // errors: the general path
+  ringRemove(t);
+  const p = ch._p as QNode;
+  t._p = p;
+  t._n = ch;
+  p._n = t;
+  ch._p = t;
+  ch._bal += dir;
+  t._st = (t._st & ~K_MASK) | K_BLOCKED | (dir > 0 ? F_SEND : 0);
+  t._v = value;
+  return suspend(SK_CHANNEL, rt.head);
+}

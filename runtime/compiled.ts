@@ -1,0 +1,44 @@
+// Small pieces compiled code needs besides `rt` (docs/protocol.md), exported
+// through `stackless/internal`.
+import { rt, K_SCHED, SK_SOFT } from './rt.js';
+import { kind } from './ring.js';
+import { suspend } from './scheduler.js';
+import type { Tasklet } from './tasklet.js';
+
+/**
+ * The value a hoisted `let`/`const` holds while in its temporal dead zone.
+ * Frozen and unique; compiled code compares against it before such reads.
+ */
+export const TDZ: object = Object.freeze(Object.create(null));
+
+/**
+ * A forced switch point (transform option `forceSwitch`, a testing aid): like
+ * `schedule()`, but optional. Where the current tasklet cannot switch (main,
+ * alone, inside a switch trap or a runtime callback, or below a frame entered
+ * from ordinary code) it does nothing, so a program that never blocks behaves
+ * the same with and without forced switches.
+ */
+export function $yield(): void {
+  const ok = rt.tok === $yield;
+  rt.tok = null;
+  const t = rt.cur as Tasklet;
+  if (!ok || t === rt.main || kind(t) !== K_SCHED || t._n === t || rt.strap !== 0 || rt.incb !== 0) return;
+  // SK_SOFT: if a boundary turns up while unwinding, the switch is simply dropped
+  t._v = undefined;
+  suspend(SK_SOFT, t._n as Tasklet);
+}
+
+/**
+ * The function a method or accessor of an object literal is, found from the
+ * receiver it runs on: compiled code uses it only while unwinding, to check it
+ * was called by compiled code and to resume itself.
+ */
+export function selfOf(receiver: unknown, key: PropertyKey, slot: 'value' | 'get' | 'set'): Function | null {
+  let o = receiver as object | null;
+  while (o !== null && (typeof o === 'object' || typeof o === 'function')) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return (d as any)[slot] ?? null;
+    o = Object.getPrototypeOf(o);
+  }
+  return null;
+}
