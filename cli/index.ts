@@ -13,6 +13,8 @@ const USAGE = `Usage: stackless <command> [arguments]
 Commands:
   run <file> [args...]   run a TypeScript or JavaScript file with the "use tasklet"
                          transform applied (node --import stackless/register <file>)
+  check <path>...        compile files (directories: every .js/.ts file in them, without
+                         node_modules) and print the diagnostics; exit 1 on an error
   help                   print this help
   version                print the version
 
@@ -66,6 +68,13 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return run(args);
+    case 'check': {
+      if (args.length === 0) throw new UsageError("'stackless check' needs files or directories to check");
+      const missing = args.find((path) => !existsSync(resolve(path)));
+      if (missing !== undefined) throw new UsageError(`cannot find '${missing}'`);
+      const { check } = await import('./check.js');
+      return check(args, (text) => process.stdout.write(text));
+    }
     case undefined:
       process.stderr.write(USAGE);
       return 2;

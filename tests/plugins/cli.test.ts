@@ -1,7 +1,7 @@
 /** The `stackless` bin (dist/cli/index.js) run as a child process. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cliPath, fixture, join, repoRoot, runNode } from './helpers/index.js';
+import { cliPath, fixture, join, lineOf, repoRoot, runNode } from './helpers/index.js';
 
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -25,6 +25,30 @@ describe('stackless CLI', () => {
     expect(run.status).toBe(7);
   });
 
+  it('check: prints each diagnostic with its frame and fails on errors', () => {
+    const run = runNode([cliPath, 'check', 'fixtures/projects/bad', 'fixtures/projects/warn/main.js']);
+    expect(run.status).toBe(1);
+    const bad = lineOf(fixture('bad', 'main.js'), 'async function');
+    const warn = lineOf(fixture('warn', 'main.js'), "'use tasklet'");
+    expect(run.stdout).toMatch(new RegExp(`^fixtures/projects/bad/main\\.js:(${bad}|${bad + 1}):\\d+ - error SL1001: `, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^fixtures/projects/warn/main\\.js:${warn}:\\d+ - warning SL1008: `, 'm'));
+    expect(run.stdout).toContain('export async function fetchAll(urls) {');
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('checked 2 files (1 with tasklet functions): 1 error, 1 warning');
+  });
+
+  it('check: passes a clean project', () => {
+    const run = runNode([cliPath, 'check', 'fixtures/projects/typed']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('checked 3 files (1 with tasklet functions): 0 errors, 0 warnings');
+    expect(run.status).toBe(0);
+  });
+
+  it('check: skips node_modules', () => {
+    const run = runNode([cliPath, 'check', 'fixtures/projects/check']);
+    expect(run.stdout.trim()).toBe('checked 1 file (0 with tasklet functions): 0 errors, 0 warnings');
+    expect(run.status).toBe(0);
+  });
+
   it('usage errors exit with 2 and say what is wrong', () => {
     const none = runNode([cliPath]);
     expect(none.status).toBe(2);
@@ -37,6 +61,10 @@ describe('stackless CLI', () => {
     const missing = runNode([cliPath, 'run', 'does-not-exist.ts']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("cannot find 'does-not-exist.ts'");
+
+    const nothing = runNode([cliPath, 'check']);
+    expect(nothing.status).toBe(2);
+    expect(nothing.stderr).toContain("'stackless check' needs files or directories");
 
     const unknown = runNode([cliPath, 'frobnicate']);
     expect(unknown.status).toBe(2);

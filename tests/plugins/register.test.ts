@@ -46,6 +46,13 @@ describe('stackless/register', () => {
     expect(run.stderr).toContain("'use tasklet';");
   });
 
+  it('leaves modules inside node_modules alone', () => {
+    // dep/index.js would be a compile error (SL1001) if the hook transformed it
+    const run = runNode(['--import', registerUrl, fixture('check', 'main.js')]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('answer 42');
+  });
+
   it('finds .mts files behind .mjs specifiers', () => {
     const run = runNode(['--import', registerUrl, fixture('resolve', 'main.mts')]);
     expect(run.stderr).toBe('');

@@ -1,0 +1,58 @@
+/**
+ * `stackless check <file|dir>...`: compile without running or writing anything and print
+ * every diagnostic with its code frame. Exit status 1 when there is an error.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { formatDiagnostic } from '../register/compile.js';
+import { transform } from '../transformer/index.js';
+
+const SOURCE = /\.[cm]?[jt]sx?$/;
+const DECLARATION = /\.d\.[cm]?ts$/;
+
+/** Source files under `path` (itself if it is a file), skipping node_modules and dot-directories. */
+async function* sources(path: string): AsyncGenerator<string> {
+  const info = await stat(path);
+  if (!info.isDirectory()) {
+    yield path;
+    return;
+  }
+  const entries = await readdir(path, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) yield* sources(child);
+    } else if (SOURCE.test(entry.name) && !DECLARATION.test(entry.name)) {
+      yield child;
+    }
+  }
+}
+
+export async function check(paths: string[], out: (text: string) => void): Promise<number> {
+  const cwd = process.cwd();
+  let files = 0;
+  let compiled = 0;
+  let errors = 0;
+  let warnings = 0;
+  for (const path of paths) {
+    for await (const file of sources(path)) {
+      files += 1;
+      const code = await readFile(file, 'utf8');
+      if (!code.includes('use tasklet')) continue;
+      const result = transform(code, relative(cwd, file) || file, { root: cwd, sourceMap: false });
+      if (result.changed) compiled += 1;
+      for (const d of result.diagnostics) {
+        if (d.severity === 'error') errors += 1;
+        else warnings += 1;
+        out(`${formatDiagnostic(d)}\n\n`);
+      }
+    }
+  }
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  out(
+    `checked ${plural(files, 'file')} (${compiled} with tasklet functions): ` +
+      `${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
+  );
+  return errors > 0 ? 1 : 0;
+}
