@@ -202,8 +202,21 @@ export interface RunAsyncOptions {
  * between so timers and I/O progress; settles once nothing is runnable, sleeping or
  * waiting for a promise; rejects with an error that escapes a tasklet.
  */
-export async function runAsync(options?: RunAsyncOptions): Promise<void> {
-  const batchMs = options?.batchMs ?? 10;
+export function runAsync(options?: RunAsyncOptions): Promise<void> {
+  // One driver at a time: a second call while one is active shares its promise
+  // (two loops would steal each other's wake-ups).
+  if (rt.cur !== rt.main) return Promise.reject(new StacklessError('runAsync() drives the scheduler from ordinary code; inside a tasklet use run()'));
+  if (active === null) {
+    active = drain(options?.batchMs ?? 10).finally(() => {
+      active = null;
+    });
+  }
+  return active;
+}
+
+let active: Promise<void> | null = null;
+
+async function drain(batchMs: number): Promise<void> {
   for (;;) {
     runWith(0, false, false, batchMs);
     if (rt.count > 1) {
