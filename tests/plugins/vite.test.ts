@@ -117,6 +117,27 @@ describe('stackless/vite: dev server', () => {
     expect(plain?.code).not.toContain('stackless_internal');
   });
 
+  it('SSR stack traces name the original TypeScript line (ssrFixStacktrace)', async () => {
+    const { explode } = (await server.ssrLoadModule(fixture('throws', 'explode.ts'))) as { explode: unknown };
+    const runtime = (await server.ssrLoadModule('stackless')) as {
+      spawn(fn: unknown, ...args: unknown[]): unknown;
+      run(): unknown;
+    };
+    runtime.spawn(explode, 'boom');
+    const error = (() => {
+      try {
+        runtime.run();
+        return null;
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toBe('exploded: boom');
+    server.ssrFixStacktrace(error as Error);
+    const line = lineOf(fixture('throws', 'explode.ts'), 'THROW-LINE');
+    expect(error?.stack).toMatch(new RegExp(`throws/explode\\.ts:${line}:\\d+`));
+  });
+
   it('reports compile errors in dev with loc and frame', async () => {
     const file = fixture('bad', 'main.js');
     const error = (await server.ssrLoadModule(file).then(
