@@ -42,3 +42,18 @@ export function selfOf(receiver: unknown, key: PropertyKey, slot: 'value' | 'get
   }
   return null;
 }
+
+/**
+ * Tags the tasklet methods and accessors of a freshly created object literal
+ * with their compiled metadata, so that while unwinding each can tell whether
+ * compiled code called it (`rt.tok`) whatever receiver it was given.
+ * `entries` is a flat list of (key, 'value' | 'get' | 'set', meta).
+ */
+export function markObject<T extends object>(obj: T, ...entries: unknown[]): T {
+  for (let i = 0; i < entries.length; i += 3) {
+    const d = Object.getOwnPropertyDescriptor(obj, entries[i] as PropertyKey) as any;
+    const fn = d?.[entries[i + 1] as string];
+    if (typeof fn === 'function') Object.defineProperty(fn, '$slm', { value: entries[i + 2] });
+  }
+  return obj;
+}

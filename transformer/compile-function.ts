@@ -37,7 +37,7 @@ export interface CompiledInfo {
 
 const ARRAY_METHODS = ['forEach', 'map', 'filter', 'reduce', 'some', 'every', 'find', 'findIndex', 'flatMap', 'sort'];
 
-function runtimeImport(file: FileState, exported: string): string {
+export function runtimeImport(file: FileState, exported: string): string {
   let local = file.imports.get(exported);
   if (!local) {
     local = file.unique(`${file.runtimeName}_${exported.replace(/^\$/, '')}`);
@@ -94,7 +94,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     args: prepared.argsLocal ?? '',
     newTarget: prepared.newTargetLocal ?? '',
     frame: file.unique('$f'),
-    forceSwitch: file.forceSwitch ? runtimeImport(file, 'schedule') : '',
+    forceSwitch: file.forceSwitch ? runtimeImport(file, '$yield') : '',
     arrayHelpers: { get: (m: string) => (ARRAY_METHODS.includes(m) ? runtimeImport(file, `$${m}`) : undefined) },
   };
   const reserved = new Set(Object.values(names).filter((v): v is string => typeof v === 'string' && v !== ''));
@@ -114,7 +114,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     const id = t.isAssignmentPattern(p) ? p.left : t.isRestElement(p) ? p.argument : p;
     if (t.isIdentifier(id) && id.name !== 'this') params.push(id.name);
   }
-  const metaName = file.unique('$meta');
+  const metaName = prepared.metaName;
   const assembleInput = {
     ctx,
     params,
@@ -124,6 +124,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     newTargetLocal: prepared.newTargetLocal,
     fnNode: fn.node,
     metaName,
+    markedByMeta: prepared.markedByMeta,
   };
   const stmts = assemble(assembleInput);
   fn.node.body = t.blockStatement(stmts);

@@ -13,7 +13,7 @@ import { relative, isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
 import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';
 import { findMarked, markModule, validateMarked, DIRECTIVE, type Traverse } from './find.js';
-import { compileFunction, type FileState } from './compile-function.js';
+import { compileFunction, runtimeImport, type FileState } from './compile-function.js';
 import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
 
 export type { TransformOptions, TransformResult, Diagnostic, Position } from './types.js';
@@ -72,6 +72,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
     moduleId: moduleIdOf(id, options.root ?? process.cwd()),
     functions: [],
     metas: [],
+    importRuntime: (exported: string) => runtimeImport(file, exported),
   };
 
   markModule(ast, traverse, file);

@@ -24,6 +24,13 @@ export interface Prepared {
   newTargetLocal: string | null;
   /** qualified name for function ids and stack frames */
   qualifiedName: string;
+  /** name of the module constant with this function's metadata */
+  metaName: string;
+  /**
+   * When set, "was I called by compiled code" is `$tk` carrying this metadata
+   * (object literal methods, tagged at creation) rather than `$tk === self`.
+   */
+  markedByMeta: boolean;
 }
 
 export interface PrepareEnv {
@@ -31,6 +38,8 @@ export interface PrepareEnv {
   source: string;
   diagnostics: Diagnostic[];
   unique: (base: string) => string;
+  /** local name of a runtime export, importing it on first use */
+  importRuntime: (exported: string) => string;
 }
 
 function report(env: PrepareEnv, code: DiagnosticCode, node: t.Node, ...args: string[]): void {
@@ -128,6 +137,8 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
   let fn = path;
   const qualifiedName = qualify(path);
   let self: t.Expression | null = null;
+  let markedByMeta = false;
+  const metaName = env.unique('$meta');
 
   if (fn.isArrowFunctionExpression()) {
     const name = env.unique(inferredName(fn) ?? 'tasklet');
@@ -155,18 +166,24 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
     if (!fn.node.id) fn.node.id = t.identifier(env.unique(inferredName(fn) ?? 'tasklet'));
     self = t.identifier(fn.node.id.name);
   } else if (fn.isObjectMethod()) {
+    // an object literal has no name to reach it by: tag its functions at creation
     const node = fn.node;
-    let usesSuper = false;
-    lexicalUses(fn, (_p, what) => { if (what === 'super') usesSuper = true; });
-    if (node.kind === 'method' && !node.computed && t.isIdentifier(node.key) && !usesSuper) {
-      const name = env.unique(node.key.name);
-      const expr = t.functionExpression(t.identifier(name), node.params, node.body, false, false);
-      expr.loc = node.loc;
-      expr.typeParameters = node.typeParameters as any;
-      expr.returnType = node.returnType;
-      fn.replaceWith(t.objectProperty(t.identifier(node.key.name), expr));
-      fn = (fn as NodePath).get('value') as NodePath<t.Function>;
-      self = t.identifier(name);
+    if (!node.computed && (t.isIdentifier(node.key) || t.isStringLiteral(node.key) || t.isNumericLiteral(node.key))) {
+      const key = t.isIdentifier(node.key) ? t.stringLiteral(node.key.name) : t.isStringLiteral(node.key) ? t.stringLiteral(node.key.value) : t.numericLiteral(node.key.value);
+      const slot = node.kind === 'get' ? 'get' : node.kind === 'set' ? 'set' : 'value';
+      self = t.callExpression(t.identifier(env.importRuntime('selfOf')), [t.thisExpression(), key, t.stringLiteral(slot)]);
+      markedByMeta = true;
+      const obj = fn.parentPath as NodePath<t.ObjectExpression>;
+      const entries = [t.cloneNode(key), t.stringLiteral(slot), t.identifier(metaName)];
+      const wrapper = obj.parentPath;
+      const mark = env.importRuntime('markObject');
+      if (wrapper.isCallExpression() && t.isIdentifier(wrapper.node.callee, { name: mark }) && wrapper.node.arguments[0] === obj.node) {
+        wrapper.node.arguments.push(...entries);
+      } else {
+        const call = t.callExpression(t.identifier(mark), [obj.node, ...entries]);
+        (call as any)._stacklessInternal = true;
+        obj.replaceWith(call);
+      }
     }
   } else if (fn.isClassMethod() || fn.isClassPrivateMethod()) {
     const cls = fn.parentPath.parentPath as NodePath<t.Class>;
@@ -232,5 +249,5 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
       p.replaceWith(t.identifier(newTargetLocal));
     }
   });
-  return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName };
+  return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName, metaName, markedByMeta };
 }

@@ -26,6 +26,8 @@ export interface AssembleInput {
   fnNode: t.Node;
   /** module-level constant holding this function's metadata (see emit/meta.ts) */
   metaName: string;
+  /** compiled callers are recognised by the metadata tag on `$tk` (object literal methods) */
+  markedByMeta: boolean;
   /** keys used in the frame record for each local (never f/pc/up/th) */
 }
 
@@ -67,12 +69,15 @@ export function assemble(input: AssembleInput): t.Statement[] {
   // unwinding: link this frame's record above the caller's, then return
   const saveStatements = (pc: t.Expression): t.Statement[] => {
     const link = t.expressionStatement(t.assignmentExpression('=', rt('last'), t.assignmentExpression('=', t.memberExpression(rt('last'), id('up')), record(pc))));
-    const mismatch = self ? t.binaryExpression('!==', id(n.token), t.cloneNode(self)) : null;
+    const mismatch = () =>
+      input.markedByMeta
+        ? t.logicalExpression('||', t.binaryExpression('===', id(n.token), t.nullLiteral()), t.binaryExpression('!==', t.memberExpression(id(n.token), id('$slm')), id(input.metaName)))
+        : t.binaryExpression('!==', id(n.token), t.cloneNode(self!));
     const out: t.Statement[] = [link];
-    if (mismatch) {
+    if (self) {
       // called from ordinary code: nobody above will save, so the runtime takes over here
-      if (!t.isIdentifier(self!)) out.push(t.ifStatement(mismatch, t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rt('last'), id('f')), t.cloneNode(self!)))));
-      out.push(t.ifStatement(t.binaryExpression('!==', id(n.token), t.cloneNode(self!)), t.returnStatement(t.callExpression(rt('boundary'), []))));
+      const fix = t.isIdentifier(self) ? [] : [t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rt('last'), id('f')), t.cloneNode(self)))];
+      out.push(t.ifStatement(mismatch(), t.blockStatement([...fix, t.returnStatement(t.callExpression(rt('boundary'), []))])));
     }
     out.push(t.returnStatement());
     return out;
