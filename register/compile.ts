@@ -16,6 +16,8 @@ const require = createRequire(import.meta.url);
 export interface CompileOptions {
   /** the file is TypeScript: strip its types */
   typescript: boolean;
+  /** how Node runs the file; compiled tasklet functions import the runtime, so they need 'module' */
+  format: 'module' | 'commonjs';
   /** project root, for stable tasklet function ids */
   root: string;
 }
@@ -48,6 +50,15 @@ export async function compileModule(source: string, path: string, options: Compi
       if (d.severity !== 'error') process.stderr.write(`${formatDiagnostic(d)}\n`);
     }
     if (errors.length > 0) throw new StacklessCompileError(errors);
+    if (result.changed && options.format === 'commonjs') {
+      const error = new Error(
+        `stackless/register: ${path} has tasklet functions but Node runs it as CommonJS; compiled tasklet ` +
+          `functions import the runtime, so they need an ES module: use the .mjs/.mts extension or ` +
+          `"type": "module" in package.json.`,
+      );
+      error.stack = `Error: ${error.message}`; // the loader thread's stack says nothing about user code
+      throw error;
+    }
     if (result.changed) output = { code: result.code, map: result.map };
   }
 
@@ -70,7 +81,7 @@ async function stripTypes(source: string, path: string): Promise<{ code: string;
     filename: path,
     babelrc: false,
     configFile: false,
-    sourceType: 'module',
+    sourceType: 'unambiguous',
     sourceMaps: true,
     plugins: [[typescriptPlugin, { isTSX: path.endsWith('.tsx'), allExtensions: true, allowDeclareFields: true }]],
   });
@@ -110,11 +121,13 @@ async function packageType(dir: string): Promise<string | undefined> {
 const ESM_SYNTAX = /^\s*(?:import\s*[\w{*'"]|export\s)|\bimport\.meta\b/m;
 
 /**
- * `.mts` is always an ES module; `.ts`/`.tsx` follow the nearest package.json's "type",
- * and without that field are ES modules when they use import/export (as Node detects for `.js`).
+ * `.mts` is always an ES module and `.cts` CommonJS; `.ts`/`.tsx` follow the nearest
+ * package.json's "type", and without that field are ES modules when they use import/export
+ * (as Node detects for `.js`).
  */
 export async function moduleFormat(path: string, source: string): Promise<'module' | 'commonjs'> {
   if (path.endsWith('.mts')) return 'module';
+  if (path.endsWith('.cts')) return 'commonjs';
   const type = await packageType(dirname(path));
   if (type === 'module') return 'module';
   if (type === undefined && ESM_SYNTAX.test(source)) return 'module';

@@ -3,9 +3,11 @@
  *
  * - `resolve`: a relative `./x.js` that does not exist is looked up as `./x.ts` (and
  *   `.mjs` → `.mts`, `.jsx` → `.tsx`), as TypeScript users write their imports.
- * - `load`: `.ts`/`.mts`/`.tsx` files are read here, stripped of their types and, when
+ * - `load`: `.ts`/`.mts`/`.cts`/`.tsx` files are read here, stripped of their types and, when
  *   they contain "use tasklet", transformed; `.js`/`.mjs` ES modules that contain the
- *   directive are transformed. Nothing inside `node_modules` is touched.
+ *   directive are transformed. CommonJS files may not hold tasklet functions (compiled ones
+ *   import the runtime): that is an error, not a silent no-op. Nothing inside `node_modules`
+ *   is touched.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +50,7 @@ export async function initialize(data: InitializeData | undefined): Promise<void
 const TS_FOR_JS: Record<string, string[]> = {
   '.js': ['.ts', '.tsx'],
   '.mjs': ['.mts'],
+  '.cjs': ['.cts'],
   '.jsx': ['.tsx'],
 };
 
@@ -59,7 +62,7 @@ export async function resolve(
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
-    const ext = /\.m?jsx?$/.exec(specifier)?.[0];
+    const ext = /\.[mc]?jsx?$/.exec(specifier)?.[0];
     const relative = /^(?:\.{1,2}\/|\/|file:)/.test(specifier);
     if (!ext || !relative || (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     const stem = specifier.slice(0, -ext.length);
@@ -74,8 +77,8 @@ export async function resolve(
   }
 }
 
-const TS_FILE = /\.(?:ts|mts|tsx)$/;
-const JS_FILE = /\.(?:js|mjs)$/;
+const TS_FILE = /\.(?:ts|mts|cts|tsx)$/;
+const JS_FILE = /\.(?:js|mjs|cjs)$/;
 const NODE_MODULES = /[\\/]node_modules[\\/]/;
 
 export async function load(url: string, context: LoadContext, nextLoad: NextLoad): Promise<LoadResult> {
@@ -86,22 +89,23 @@ export async function load(url: string, context: LoadContext, nextLoad: NextLoad
   if (TS_FILE.test(path)) {
     const source = await readFile(path, 'utf8');
     const format = await moduleFormat(path, source);
-    if (format !== 'module') {
-      // CommonJS TypeScript would have to go through require(), which these hooks do not see on Node 20.
-      throw new Error(
-        `stackless/register: ${path} is not an ES module (no "type": "module" in its package.json and ` +
-          `no import/export). Rename it to .mts or add "type": "module".`,
-      );
-    }
-    return { format, source: await compileModule(source, path, { typescript: true, root }), shortCircuit: true };
+    // CommonJS gets its source from here too: Node then sends its require() calls through these hooks.
+    return { format, source: await compileModule(source, path, { typescript: true, format, root }), shortCircuit: true };
   }
 
   if (JS_FILE.test(path)) {
     const loaded = await nextLoad(url, context);
-    if (loaded.format !== 'module' || loaded.source == null) return loaded;
-    const source = typeof loaded.source === 'string' ? loaded.source : new TextDecoder().decode(loaded.source as ArrayBuffer | Uint8Array);
+    if (loaded.format !== 'module' && loaded.format !== 'commonjs') return loaded;
+    // Node leaves a CommonJS file's source to its own loader (null here): read it to look for tasklets.
+    const source =
+      loaded.source == null
+        ? await readFile(path, 'utf8')
+        : typeof loaded.source === 'string'
+          ? loaded.source
+          : new TextDecoder().decode(loaded.source as ArrayBuffer | Uint8Array);
     if (!source.includes('use tasklet')) return loaded;
-    return { ...loaded, source: await compileModule(source, path, { typescript: false, root }) };
+    const compiled = await compileModule(source, path, { typescript: false, format: loaded.format, root });
+    return compiled === source ? loaded : { ...loaded, source: compiled };
   }
 
   return nextLoad(url, context);

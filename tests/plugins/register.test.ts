@@ -53,6 +53,18 @@ describe('stackless/register', () => {
     expect(run.stdout.trim()).toBe('answer 42');
   });
 
+  it('runs CommonJS TypeScript (.ts in a "type": "commonjs" package, required .cts)', () => {
+    const run = runNode(['--import', registerUrl, fixture('cjs', 'main.ts')]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('cjs twice 2 4');
+  });
+
+  it('refuses tasklet functions in a CommonJS module with a clear error', () => {
+    const run = runNode(['--import', registerUrl, fixture('cjs', 'tasklet.cjs')]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('cjs/tasklet.cjs has tasklet functions but Node runs it as CommonJS');
+  });
+
   it('finds .mts files behind .mjs specifiers', () => {
     const run = runNode(['--import', registerUrl, fixture('resolve', 'main.mts')]);
     expect(run.stderr).toBe('');
