@@ -28,7 +28,8 @@ export default function stacklessBabel(api: ConfigAPI, options: StacklessBabelOp
     visitor: {
       Program(path, state) {
         const { file } = state;
-        if (!file.code.includes(DIRECTIVE)) return;
+        // The transform needs the source text; Babel has it unless given only an AST.
+        if (typeof file.code !== 'string' || !file.code.includes(DIRECTIVE)) return;
         const filename = state.filename ?? file.opts.filename ?? 'unknown.js';
         const result = transform(file.code, filename, { root: file.opts.cwd ?? undefined, ...options, sourceMap: true });
 
