@@ -189,4 +189,3 @@ function tick(): void {
   suspend(SK_PREEMPT, null);
 }
 setTickImpl(tick);
-void F_WATCH;

@@ -150,7 +150,7 @@ export function wakeWatch(w: Watch, value: unknown): Tasklet {
   const t = w.t;
   t._st &= ~F_WATCH;
   t._v = value;
-  ringAppend(t);
+  if (kind(t) !== K_SCHED) ringAppend(t);
   return t;
 }
 

@@ -1,15 +1,16 @@
 // class Tasklet. Five fields, one fixed shape, no per-tasklet closures or arrays
 // beyond the argument list: a blocked tasklet is this object plus its frame records.
 import {
-  rt, Bomb, K_MASK, K_DEAD, K_BOUND, K_PAUSED, K_SCHED, K_BLOCKED, K_WAITING, K_DONE,
-  F_NEW, F_ATOMIC, F_BTRAP, F_ERR, F_MAIN, SK_SCHEDULE, SK_REMOVED, SK_SOFT, NO_TICKS, type Frame,
+  rt, K_MASK, K_DEAD, K_BOUND, K_PAUSED, K_SCHED, K_BLOCKED, K_WAITING, K_DONE,
+  F_NEW, F_ATOMIC, F_BTRAP, F_ERR, F_MAIN, F_WATCH, SK_SCHEDULE, SK_REMOVED, type Frame,
 } from './rt.js';
 import { StacklessError, TaskletExit, M } from './errors.js';
-import { kind, ringAppend, ringRemove, ringInsertBefore } from './ring.js';
+import { kind, ringAppend, ringRemove } from './ring.js';
 import { suspend, unblock, irqPending, wd } from './scheduler.js';
 import { checkSwitch } from './block.js';
 import { joinTasklet, donePromise } from './join.js';
 import { describeFrames } from './frames.js';
+import { throwTo } from './throw.js';
 
 const ids = new WeakMap<Tasklet<any>, number>();
 let nextId = 1;
@@ -80,6 +81,7 @@ export class Tasklet<R = unknown> {
     const k = kind(this);
     if (k === K_BLOCKED || k === K_WAITING) throw new StacklessError(M.runBlocked);
     if (!this.alive) throw new StacklessError(M.runDead);
+    if (this._st & F_WATCH) unblock(this); // a watchdog inserted by hand leaves its run()
     if (k !== K_SCHED) ringAppend(this);
     return this;
   }
@@ -116,6 +118,7 @@ export class Tasklet<R = unknown> {
     const t = rt.cur as Tasklet;
     if (this === t) return undefined;
     checkSwitch(t, ok, pause ? 'switch()' : 'run()');
+    if (this._st & F_WATCH) unblock(this);
     if (k !== K_SCHED) ringAppend(this);
     t._v = undefined;
     if (!pause) return suspend(SK_SCHEDULE, this);
@@ -258,43 +261,9 @@ function functionOf(t: Tasklet<any>): Function | null {
   return f.f;
 }
 
-/** throw/kill/raiseException (research §2.3, §3.5). */
-function throwTo(target: Tasklet<any>, error: unknown, pending: boolean, ok: boolean): void {
-  const t = rt.cur as Tasklet;
-  if (!target.alive) {
-    if (error instanceof TaskletExit) {
-      // Killing an unbound tasklet just drops its binding.
-      if (kind(target) === K_BOUND) target.bind(null);
-      return;
-    }
-    throw new StacklessError(M.throwDead);
-  }
-  if (target === t) throw error; // raised in place
-  // Immediate throws switch: refuse under switch_trap, before changing anything.
-  const immediate = !pending && (ok || t === rt.main);
-  if (immediate && rt.strap !== 0) throw new StacklessError(M.switchTrap);
-  const k = kind(target);
-  if (k !== K_SCHED && k !== K_PAUSED) unblock(target);
-  else if (k === K_PAUSED) unblock(target); // a paused watchdog leaves its run()
-  if (target._st & F_NEW) target._v = new Bomb(error);
-  else target._v = new Bomb(error);
-  if (!immediate) {
-    // pending (or reached from ordinary code: the switch is dropped, the throw still happens)
-    if (kind(target) !== K_SCHED) ringAppend(target);
-    return;
-  }
-  // Put it just before the current tasklet and switch to it: the caller runs next.
-  if (kind(target) === K_SCHED) ringRemove(target);
-  if (kind(t) === K_SCHED) ringInsertBefore(t, target);
-  else ringAppend(target);
-  t._v = undefined;
-  suspend(SK_SOFT, target);
-}
-
 // The main tasklet: the ordinary code that calls the runtime. It is alive and
 // runnable from the start, alone in the ring.
 const main = new Tasklet();
 main._st = K_SCHED | F_MAIN;
 rt.main = rt.cur = main;
 ringAppend(main);
-void NO_TICKS;

@@ -138,3 +138,14 @@ describe('misc', () => {
     void sched;
   });
 });
+
+describe('watchdog tasklets', () => {
+  it('a tasklet waiting in run() that is inserted by hand leaves its run()', () => {
+    const log: unknown[] = [];
+    const ts: Tasklet[] = [];
+    ts.push(spawn(tf('w', [], [call(run, () => [], (_L, v) => log.push(`run returned ${v}`))])));
+    ts.push(spawn(tf('x', [], [S.do(() => log.push(ts[0].paused)), S.do(() => ts[0].insert()), sched(), say(log, 'x done')])));
+    run();
+    expect(log).toEqual([true, 'run returned undefined', 'x done']);
+  });
+});
