@@ -8,7 +8,7 @@ import {
 } from './rt.js';
 import { StacklessError, TaskletExit } from './errors.js';
 import { kind, ringAppend, ringRemove } from './ring.js';
-import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending } from './scheduler.js';
+import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending, takeCallbackError } from './scheduler.js';
 import { finishJoins } from './join.js';
 import type { Tasklet } from './tasklet.js';
 
@@ -147,6 +147,8 @@ export function driveMain(): unknown {
   while (rt.cur !== m) drive(rt.cur as Tasklet);
   const v = m._v;
   m._v = undefined;
+  const cbErr = takeCallbackError();
+  if (cbErr !== null) throw cbErr.e;
   if (v instanceof Bomb) throw v.e;
   return v;
 }

@@ -111,10 +111,22 @@ export function switchTo(nx: Tasklet): void {
     rt.incb++;
     try {
       scheduleCallback(prev, nx);
+    } catch (e) {
+      // The switch has happened: throwing through the scheduler would leave it
+      // half done. Main's current runtime call throws it once main runs again.
+      if (callbackError === null) callbackError = { e };
     } finally {
       rt.incb--;
     }
   }
+}
+
+/** An error thrown by the schedule callback, waiting for main. */
+export let callbackError: { e: unknown } | null = null;
+export function takeCallbackError(): { e: unknown } | null {
+  const c = callbackError;
+  callbackError = null;
+  return c;
 }
 
 /** Timeslice bookkeeping for preemption: charge the outgoing tasklet, arm the next. */

@@ -184,3 +184,15 @@ describe('callbacks, switch_trap, atomic', () => {
     expect(seen).toEqual(['g', 'r', false]);
   });
 });
+
+describe('a throwing schedule callback', () => {
+  it('does not break the scheduler; main\'s run() throws the error afterwards', () => {
+    const log: string[] = [];
+    setScheduleCallback(() => { throw new Error('cb'); });
+    spawn(tf('f', [], [say(log, 'f'), sched(), say(log, 'f2')]));
+    spawn(tf('g', [], [say(log, 'g')]));
+    expect(() => run()).toThrow(new Error('cb'));
+    setScheduleCallback(null);
+    expect(log).toEqual(['f', 'g', 'f2']);
+  });
+});
