@@ -152,7 +152,8 @@ export function layoutFrame(
       // a block binding moving to function level takes a name used nowhere else in the
       // file, so it cannot capture a reference to an outer binding or a global
       let local = name;
-      if (!isFnScope || taken.has(name)) {
+      // `__proto__` is no ordinary key of a frame record or environment object
+      if (!isFnScope || taken.has(name) || name === '__proto__') {
         local = fileUnique(name);
         taken.add(local);
         scope.rename(name, local);
@@ -162,11 +163,13 @@ export function layoutFrame(
       layout.hoisted.add(b);
       const captured = isCaptured(b, fn);
       const tdzRefs = temporalDeadZoneRefs(b, fn);
+      const tdzWrites = temporalDeadZoneWrites(b, fn);
       const constViolations = b.kind === 'const' ? [...b.constantViolations] : [];
       const finish = (target: () => t.LVal) => {
         for (const v of constViolations) throwOnConstAssignment(v);
-        if (tdzRefs.length === 0) return;
+        if (tdzRefs.length === 0 && tdzWrites.length === 0) return;
         for (const r of tdzRefs) r.replaceWith(tdzCheck(r.node as t.Expression, name, tdzName()));
+        for (const w of tdzWrites) guardWrite(w, name, tdzName());
         const key = scope === fn.scope ? fn.node : scope.block;
         const list = layout.tdz.get(key) ?? [];
         list.push(target());
@@ -234,15 +237,44 @@ export function layoutFrame(
  * function, or textually before the end of the declaration (which covers a
  * read earlier in a loop body and `const x = f(x)`).
  */
+function mayBeInTdz(b: Binding, fn: NodePath, r: NodePath): boolean {
+  // a switch body is one scope: another case can run without the declaration having run
+  if (t.isSwitchStatement(b.scope.block)) return true;
+  const declEnd = b.path.node.end ?? Infinity;
+  return r.getFunctionParent() !== fn || (r.node.start ?? 0) < declEnd;
+}
+
 function temporalDeadZoneRefs(b: Binding, fn: NodePath): NodePath[] {
   if ((b.kind !== 'let' && b.kind !== 'const') || b.path.isCatchClause() || b.path.isClassDeclaration()) return [];
-  const decl = b.path.node;
-  const declEnd = decl.end ?? Infinity;
   return b.referencePaths.filter((r) => {
     if (r.parentPath?.isExportSpecifier()) return false;
-    const nested = r.getFunctionParent() !== fn;
-    return nested || (r.node.start ?? 0) < declEnd;
+    // a write target cannot be wrapped in a check (the write itself is not checked)
+    if (r.parentPath?.isUpdateExpression() || (r.parentPath?.isAssignmentExpression() && r.parentPath.node.left === r.node)) return false;
+    return mayBeInTdz(b, fn, r);
   });
+}
+
+/** Plain assignments that may hit the binding in its TDZ: the right side runs, then the write throws. */
+function temporalDeadZoneWrites(b: Binding, fn: NodePath): NodePath<t.AssignmentExpression>[] {
+  if (b.kind !== 'let' || b.path.isCatchClause()) return [];
+  return b.constantViolations.filter(
+    (v): v is NodePath<t.AssignmentExpression> => v.isAssignmentExpression() && v.node.operator === '=' && t.isIdentifier(v.node.left) && mayBeInTdz(b, fn, v),
+  );
+}
+
+function guardWrite(v: NodePath<t.AssignmentExpression>, name: string, sentinel: string): void {
+  const value = t.identifier('$value');
+  const check = t.arrowFunctionExpression(
+    [value],
+    t.conditionalExpression(
+      t.binaryExpression('===', t.cloneNode(v.node.left as t.Expression), t.identifier(sentinel)),
+      throwing('ReferenceError', `Cannot access '${name}' before initialization`),
+      t.identifier('$value'),
+    ),
+  );
+  const call = t.callExpression(check, [v.node.right]);
+  (call as any)._stacklessInternal = true;
+  v.node.right = call;
 }
 
 /** `x` read where it may be in its TDZ: `(x === TDZ ? <throw ReferenceError> : x)` */

@@ -100,6 +100,7 @@ export function hoistDeclarations(fn: NodePath<t.Function>, layout: FrameLayout)
     const container = p.parentPath;
     p.remove();
     if (container.isBlockStatement() || container.isProgram()) (container as NodePath<t.BlockStatement>).unshiftContainer('body', stmt);
+    else if (container.isSwitchCase()) container.parentPath.insertBefore(stmt); // hoisted to the whole switch
     else container.replaceWith(stmt);
   }
 }

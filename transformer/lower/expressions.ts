@@ -149,7 +149,7 @@ export function explode(ctx: FunctionContext, node: t.Expression, ignore = false
   const em = ctx.em;
   switch (node.type) {
     case 'CallExpression':
-      if (!ctx.cs.isCallSite(node)) break;
+      if (!ctx.cs.isCallSite(node)) return explodePlainCall(ctx, node);
       {
         const shape = callShape(ctx, node);
         if (node.loc) ctx.currentLoc = node.loc;
@@ -255,6 +255,24 @@ export function explode(ctx: FunctionContext, node: t.Expression, ignore = false
       break;
   }
   throw new Error(`internal: cannot lower a ${node.type} that contains a call site`);
+}
+
+/** A call that is no suspension point (a pure built-in, or the compiler's own) whose operands contain call sites. */
+function explodePlainCall(ctx: FunctionContext, node: t.CallExpression): t.Expression {
+  const callee = node.callee;
+  const args = node.arguments as Part[];
+  if (t.isMemberExpression(callee) && !t.isSuper(callee.object)) {
+    let o = explode(ctx, callee.object as t.Expression);
+    if (args.some((a) => ctx.cs.contains(a)) && !isStable(o, ctx)) o = toTemp(ctx, o);
+    const rest = explodeParts(ctx, args, false);
+    const call = t.callExpression(t.memberExpression(o, callee.property, callee.computed), rest);
+    (call as any)._stacklessInternal = (node as any)._stacklessInternal;
+    return call;
+  }
+  const [f, ...rest] = explodeParts(ctx, [callee as t.Expression, ...args], false);
+  const call = t.callExpression(f as t.Expression, rest);
+  (call as any)._stacklessInternal = (node as any)._stacklessInternal;
+  return call;
 }
 
 function explodeLogical(ctx: FunctionContext, op: '&&' | '||' | '??', left: t.Expression, right: t.Expression): t.Expression {
@@ -404,6 +422,7 @@ function lowerChain(ctx: FunctionContext, node: t.Expression, end: import('./emi
     );
   };
   if (t.isOptionalMemberExpression(node) || (t.isMemberExpression(node) && isChainPart(node.object))) {
+    if (t.isSuper(node.object)) return t.memberExpression(t.super(), node.property as t.Expression, node.computed);
     const obj = toTemp(ctx, lowerChain(ctx, node.object as t.Expression, end, result));
     if ((node as t.OptionalMemberExpression).optional) bail(t.cloneNode(obj));
     const key = node.computed ? toTemp(ctx, explode(ctx, node.property as t.Expression)) : node.property;
@@ -414,11 +433,13 @@ function lowerChain(ctx: FunctionContext, node: t.Expression, end: import('./emi
     let thisArg: t.Expression;
     let fn: t.Identifier;
     if (t.isMemberExpression(callee) || t.isOptionalMemberExpression(callee)) {
-      const obj = toTemp(ctx, lowerChain(ctx, callee.object as t.Expression, end, result));
-      if ((callee as t.OptionalMemberExpression).optional) bail(t.cloneNode(obj));
+      // super.m?.() looks m up on the parent, and calls it with this
+      const isSuper = t.isSuper(callee.object);
+      const obj: t.Expression = isSuper ? t.super() : toTemp(ctx, lowerChain(ctx, callee.object as t.Expression, end, result));
+      if ((callee as t.OptionalMemberExpression).optional && !isSuper) bail(t.cloneNode(obj));
       const key = callee.computed ? toTemp(ctx, explode(ctx, callee.property as t.Expression)) : callee.property;
       fn = toTemp(ctx, t.memberExpression(t.cloneNode(obj), key as t.Expression, callee.computed));
-      thisArg = t.cloneNode(obj);
+      thisArg = isSuper ? t.thisExpression() : t.cloneNode(obj);
     } else {
       fn = toTemp(ctx, lowerChain(ctx, callee, end, result));
       thisArg = t.identifier('undefined');

@@ -220,6 +220,7 @@ function lowerLeafLoop(ctx: FunctionContext, node: t.WhileStatement | t.DoWhileS
 function lowerSwitch(ctx: FunctionContext, node: t.SwitchStatement): void {
   const em = ctx.em;
   const d = toTemp(ctx, explode(ctx, node.discriminant));
+  createBlockEnv(ctx, node);
   const after = ctx.newLabel('endswitch');
   const caseLabels = node.cases.map(() => ctx.newLabel('case'));
   let defaultLabel: Label | null = null;
