@@ -54,6 +54,21 @@ describe('stackless/rollup', () => {
     );
   });
 
+  it('honours include, and root for the tasklet function ids', async () => {
+    const takeFile = fixture('pingpong', 'take.js');
+    const playersFile = fixture('pingpong', 'players.js');
+    const only = await bundle(fixture('pingpong', 'main.js'), stackless({ include: ['**/players.js'] }));
+    expect(only.modules.find((m) => m.id === takeFile)?.code).toBe(readFileSync(takeFile, 'utf8'));
+    expect(only.modules.find((m) => m.id === playersFile)?.code).toContain('stackless/internal');
+
+    // ids are module paths relative to root: the working directory (the repository) by default
+    const byCwd = await bundle(fixture('pingpong', 'main.js'));
+    expect(byCwd.modules.find((m) => m.id === takeFile)?.code).toContain('"fixtures/projects/pingpong/take.js');
+    const byRoot = await bundle(fixture('pingpong', 'main.js'), stackless({ root: fixture('pingpong') }));
+    expect(byRoot.modules.find((m) => m.id === takeFile)?.code).toContain('"take.js');
+    expect(byRoot.modules.find((m) => m.id === takeFile)?.code).not.toContain('fixtures/projects');
+  });
+
   it('maps a throw inside a resumed tasklet back to its TypeScript line', async () => {
     const explode = fixture('throws', 'explode.ts');
     const { dir, output } = await bundle(fixture('throws', 'main.js'), stackless({ stripTypes: true }), true);

@@ -113,6 +113,9 @@ describe('stackless/vite: dev server', () => {
     // the runtime import points at the dependency Vite pre-bundled because of optimizeDeps.include
     expect(result?.code).toMatch(/^import \{ rt as [$\w]+ \} from "[^"]*\/deps\/stackless_internal\.js\?v=\w+";$/m);
     expect(result?.code).not.toContain('interface Totals');
+    // tasklet function ids are relative to Vite's root (the project), not the working directory
+    expect(result?.code).toContain('"worker.ts');
+    expect(result?.code).not.toContain('"fixtures/projects/typed/worker.ts');
     const plain = await server.transformRequest('/main.ts');
     expect(plain?.code).not.toContain('stackless_internal');
   });
