@@ -3,7 +3,7 @@
 // deadline (a binary heap of entries), so a million sleepers cost no host timers.
 import { rt, Bomb, K_WAITING, W_SLEEP, W_PROMISE, W_MASK, F_TIMED, SK_WAIT } from './rt.js';
 import { StacklessError } from './errors.js';
-import { ringAppend, ringRemove } from './ring.js';
+import { ringAppend, ringRemove, wakeIdleDriver } from './ring.js';
 import { suspend } from './scheduler.js';
 import { checkBlockTrap, checkBlock } from './block.js';
 import { channelUnlink } from './chancore.js';
@@ -32,8 +32,8 @@ let seq = 0;
 const heap: Timed[] = [];
 let armedAt = Infinity;
 let armed: ReturnType<typeof setTimeout> | null = null;
-/** Resolves runAsync's wait for the next wake-up. */
-let onWake: (() => void) | null = null;
+/** Timer entries not yet fired or cancelled (promise waits are not timers). */
+let liveTimers = 0;
 
 function less(a: Timed, b: Timed): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
@@ -87,6 +87,7 @@ function fire(): void {
     if (t === null) continue;
     e.t = null;
     rt.pending--;
+    liveTimers--;
     if (e.kind === T_SLEEP) {
       t._st &= ~(7 | F_TIMED | W_MASK);
       t._v = undefined;
@@ -96,23 +97,26 @@ function fire(): void {
       t._v = new Bomb(new StacklessError(`${e.what} timed out`));
     } else {
       cancelSelect(t);
+      t._st &= ~(7 | W_MASK);
       t._v = SELECT_TIMEOUT();
     }
     ringAppend(t);
   }
   arm();
-  wake();
 }
 
-function wake(): void {
-  const w = onWake;
-  onWake = null;
-  if (w !== null) w();
+/** No timer left: drop the host timer so a cancelled sleep keeps nothing alive. */
+function disarm(): void {
+  if (armed !== null) clearTimeout(armed);
+  armed = null;
+  armedAt = Infinity;
+  heap.length = 0;
 }
 
 function addTimer(t: Tasklet, kind: number, ms: number, what: string): Timed {
   const e = new Timed(t, kind, Date.now() + Math.max(0, +ms || 0), seq++, what);
   rt.pending++;
+  liveTimers++;
   heapPush(e);
   if (e.at < armedAt) arm();
   return e;
@@ -132,6 +136,8 @@ export function cancelTimed(e: unknown): void {
   if (e instanceof Timed && e.t !== null) {
     e.t = null;
     rt.pending--;
+    if (e.kind !== T_PROMISE && --liveTimers === 0) disarm();
+    if (rt.pending === 0) wakeIdleDriver(); // runAsync may be done now
   }
 }
 
@@ -151,7 +157,7 @@ export function sleep(ms: number): void {
   checkBlockTrap(t);
   checkBlock(t, ok, 'sleep()');
   ringRemove(t);
-  t._st = (t._st & ~7) | K_WAITING | W_SLEEP;
+  t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_SLEEP;
   t._v = addTimer(t, T_SLEEP, ms, 'sleep()');
   suspend(SK_WAIT, rt.head);
 }
@@ -176,7 +182,7 @@ export function wait<T>(p: PromiseLike<T> | T | (() => PromiseLike<T> | T)): T {
     (err) => settle(e, new Bomb(err)),
   );
   ringRemove(t);
-  t._st = (t._st & ~7) | K_WAITING | W_PROMISE;
+  t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_PROMISE;
   t._v = e;
   return suspend(SK_WAIT, rt.head) as T;
 }
@@ -188,8 +194,7 @@ function settle(e: Timed, v: unknown): void {
   rt.pending--;
   t._st &= ~(7 | W_MASK);
   t._v = v;
-  ringAppend(t);
-  wake();
+  ringAppend(t); // wakes runAsync
 }
 
 export interface RunAsyncOptions {
@@ -225,7 +230,7 @@ async function drain(batchMs: number): Promise<void> {
     }
     if (rt.pending === 0) return;
     await new Promise<void>((r) => {
-      onWake = r;
+      rt.idle = r;
     });
   }
 }

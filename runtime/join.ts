@@ -1,6 +1,6 @@
 // join() and done(): waiting for a tasklet to end. Kept in a side table so that a
 // Tasklet carries no joiner list: only tasklets somebody waits for have an entry.
-import { rt, Bomb, K_DONE, K_WAITING, W_JOIN, F_ERR, SK_WAIT } from './rt.js';
+import { rt, Bomb, K_DONE, K_WAITING, W_JOIN, W_MASK, F_ERR, SK_WAIT } from './rt.js';
 import { StacklessError } from './errors.js';
 import { kind, ringAppend, ringRemove } from './ring.js';
 import { suspend } from './scheduler.js';
@@ -54,7 +54,7 @@ export function joinTasklet(target: Tasklet, ok: boolean): unknown {
   checkBlockTrap(t);
   checkBlock(t, ok, 'join()');
   ringRemove(t);
-  t._st = (t._st & ~7) | K_WAITING | W_JOIN;
+  t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_JOIN;
   t._v = target;
   entry(target).tasklets.push(t);
   return suspend(SK_WAIT, rt.head);

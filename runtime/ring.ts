@@ -21,6 +21,14 @@ export function ringInsertBefore(at: Tasklet, t: Tasklet): void {
   at._p = t;
   rt.count++;
   setKind(t, K_SCHED);
+  if (rt.idle !== null) wakeIdleDriver();
+}
+
+/** Something became runnable while runAsync waits: let it run the scheduler again. */
+export function wakeIdleDriver(): void {
+  const w = rt.idle;
+  rt.idle = null;
+  if (w !== null) w();
 }
 
 /** Appends `t` at the end of the runnables (just before the head). */
@@ -31,6 +39,7 @@ export function ringAppend(t: Tasklet): void {
     rt.head = t;
     rt.count = 1;
     setKind(t, K_SCHED);
+    if (rt.idle !== null) wakeIdleDriver();
   } else ringInsertBefore(h, t);
 }
 

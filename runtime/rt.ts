@@ -121,6 +121,8 @@ export class Rt {
   incb = 0;
   /** Tasklets sleeping or waiting for a promise (runAsync waits for them). */
   pending = 0;
+  /** Set while runAsync waits for something to happen; called (once) when it does. */
+  idle: (() => void) | null = null;
 
   constructor() {
     this.anchor = { f: Rt, pc: 0, up: null };

@@ -1,7 +1,7 @@
 // select([...cases], { timeout }): wait on several channel operations at once (beyond
 // Stackless). A blocked select puts one SelNode per case into the channels' queues;
 // the partner that pops one fires the whole select and unlinks the other nodes.
-import { rt, Bomb, K_PAUSED, K_WAITING, W_SELECT, SK_WAIT } from './rt.js';
+import { rt, Bomb, K_PAUSED, K_WAITING, W_SELECT, W_MASK, SK_WAIT } from './rt.js';
 import { StacklessError, M } from './errors.js';
 import { setKind, ringRemove } from './ring.js';
 import { qPush, qUnlink, type QNode } from './queue.js';
@@ -141,7 +141,7 @@ export function select<T = unknown>(cases: readonly SelectCase<T>[], options?: S
   }
   if (timeout !== undefined && t !== rt.main) g.timer = armSelectTimeout(t, timeout);
   ringRemove(t);
-  t._st = (t._st & ~7) | K_WAITING | W_SELECT;
+  t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_SELECT;
   t._v = g;
   return suspend(SK_WAIT, rt.head) as SelectResult<T>;
 }

@@ -3,7 +3,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { S, tf } from './support/hand.js';
 import { say, sched, call, recv, expectClean } from './support/util.js';
 import {
-  Channel, spawn, run, runAsync, sleep, wait, select, getRunCount, StacklessError,
+  Channel, spawn, run, runAsync, sleep, wait, select, getRunCount, getMain, StacklessError,
 } from '../../runtime/index.js';
 import { rt } from '../../runtime/internal.js';
 
@@ -148,5 +148,41 @@ describe('runAsync', () => {
     expect(a).toBe(b);
     await Promise.all([a, b]);
     expect(log).toEqual(['woke']);
+  });
+});
+
+describe('wait states do not leak into each other', () => {
+  it('a select that timed out, then a sleep that is killed: no timer left pending', async () => {
+    const a = new Channel();
+    const t = spawn(tf('t', [], [
+      S.call(() => [select, undefined, [a], { timeout: 1 }]),
+      call(sleep, () => [10_000]),
+    ]));
+    const p = runAsync();
+    await new Promise((r) => setTimeout(r, 20));
+    expect([t.blocked, rt.pending]).toEqual([true, 1]);
+    t.kill();
+    expect(rt.pending).toBe(0);
+    const t0 = Date.now();
+    await p; // settles now, not when the cancelled 10 s timer would have fired
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('runAsync wakes up when ordinary code makes a tasklet runnable', async () => {
+    const ch = new Channel<number>();
+    ch.preference = 0; // the receiver is queued, not switched to
+    const got: unknown[] = [];
+    spawn(tf('r', [], [recv(ch, (_L, v) => got.push(v))]));
+    // keeps runAsync alive: waits for a promise that never settles
+    const t = spawn(tf('w', [], [call(wait, () => [new Promise(() => {})])]));
+    const p = runAsync();
+    await new Promise((r) => setTimeout(r, 5));
+    ch.send(1); // from ordinary code, while runAsync waits (a promise is pending)
+    await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual([1]);
+    expect([rt.pending, t.blocked]).toEqual([1, true]);
+    t.kill();
+    await p;
+    expect(getMain().isCurrent).toBe(true);
   });
 });
