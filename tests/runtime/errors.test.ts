@@ -196,3 +196,20 @@ describe('a throwing schedule callback', () => {
     expect(log).toEqual(['f', 'g', 'f2']);
   });
 });
+
+describe('an error escaping a tasklet comes out of what main is blocked in', () => {
+  it('schedule() and t.run()', () => {
+    spawn(tf('bad', [], [boom('in schedule')]));
+    expect(() => schedule()).toThrow(new Error('in schedule'));
+    const t = spawn(tf('bad', [], [boom('in t.run')]));
+    expect(() => t.run()).toThrow(new Error('in t.run'));
+    expect(getRunCount()).toBe(1);
+  });
+
+  it('join() from main', () => {
+    const t = spawn(tf('bad', [], [sched(), boom('joined')]));
+    spawn(tf('other', [], [boom('other first')]));
+    expect(() => t.join()).toThrow(new Error('other first'));
+    expect(() => t.join()).toThrow(new Error('joined'));
+  });
+});
