@@ -66,6 +66,10 @@ describe('stackless CLI', () => {
     expect(nothing.status).toBe(2);
     expect(nothing.stderr).toContain("'stackless check' needs files or directories");
 
+    const inspect = runNode([cliPath, 'inspect', 'snapshot.json']);
+    expect(inspect.status).toBe(2);
+    expect(inspect.stderr).toContain("'stackless inspect' is not supported yet");
+
     const unknown = runNode([cliPath, 'frobnicate']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
