@@ -66,11 +66,14 @@ describe.skipIf(!canRun)('fixtures: forced switch, 3 tasklets at once', () => {
       r.copies.forEach((lines, k) => {
         expect(linesToText(lines), `copy ${k + 1}, compiled module: ${r.code}`).toBe(expected);
       });
-      // Every console.log is a call site, hence a forced switch point: with two or more
-      // lines per copy, the copies must have interleaved rather than run one after another.
-      if (r.copies.every((c) => c.length >= 2)) {
-        const sequential = r.order.every((k, i) => i === 0 || k >= r.order[i - 1]);
-        expect(sequential, 'the three copies ran one after another: no forced switch happened').toBe(false);
+      // Every console.log is a call site, hence a forced switch point: the copies must
+      // interleave, not run one after another. Measured: at least one change of the
+      // printing copy for every two lines a copy prints.
+      const perCopy = Math.min(...r.copies.map((c) => c.length));
+      if (perCopy >= 2) {
+        let changes = 0;
+        for (let i = 1; i < r.order.length; i++) if (r.order[i] !== r.order[i - 1]) changes++;
+        expect(changes, `the three copies hardly interleaved (order: ${r.order.join('')})`).toBeGreaterThanOrEqual(Math.floor(perCopy / 2));
       }
     });
   }
