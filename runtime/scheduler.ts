@@ -85,6 +85,12 @@ export function commit(): void {
   const sk = rt.sk;
   rt.nx = null;
   rt.sk = SK_NONE;
+  if (nx !== null && sk !== SK_PREEMPT && batchWatch === null && softDue === null && wd === null && scheduleCallback === null) {
+    // the common switch: no watchdog timing, no callback, a known next tasklet
+    rt.head = nx;
+    rt.cur = nx;
+    return;
+  }
   if (batchWatch !== null && --batchCount < 0) {
     batchCount = 64;
     if (Date.now() >= batchEnd && watches.includes(batchWatch)) softDue = batchWatch;
