@@ -52,7 +52,7 @@ function loop(m: number, a: unknown[], cb: Cb, th: unknown, i: number, n: number
     r = m === REDUCE ? cb(acc, x, i, a) : cb.call(th, x, i, a);
     if (rt.u !== 0) {
       const self = HELPER[m];
-      const rec: Frame = { f: self, pc: 0, up: null, m, a, cb, t: th, i, n, acc, x };
+      const rec: Frame = { f: self, pc: 0, up: null, md: m, a, cb, t: th, i, n, acc, x };
       rt.last = rt.last.up = rec;
       if (tk !== self) return rt.boundary(rec);
       return undefined;
@@ -67,7 +67,7 @@ function resume(): unknown {
   rt.rf = null;
   if (rt.rk) throw rt.rv; // the callback threw: so does the helper
   if (F.s !== undefined) return sortLoop(F.s as SortState, rt.rv, true, F.f);
-  return loop(F.m as number, F.a as unknown[], F.cb as Cb, F.t, F.i as number, F.n as number, F.acc, F.x, rt.rv, true, F.f);
+  return loop(F.md as number, F.a as unknown[], F.cb as Cb, F.t, F.i as number, F.n as number, F.acc, F.x, rt.rv, true, F.f);
 }
 
 function start(m: number, recv: any, args: unknown[], tk: unknown): unknown {
