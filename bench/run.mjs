@@ -124,7 +124,7 @@ async function kernelFigure({ name, file, exportName, call, expected, targetMs, 
     assertEqual(r, expected, name);
     return ms;
   };
-  const r = await interleave({ tasklet: check(tasklet), plain: check(plain) }, { warmup: 4, rounds: 11 });
+  const r = await interleave({ tasklet: check(tasklet), plain: check(plain) }, { warmup: 4, rounds: 15 });
   const value = r.tasklet.best / reps;
   const baseline = r.plain.best / reps;
   return [
@@ -227,7 +227,7 @@ const FIGURES = {
     } catch (e) {
       return [errorRow(nameA, 'msg/s', gAsync, e), errorRow(nameG, 'msg/s', gGen, e)];
     }
-    const r = await interleave(variants, { warmup: 3, rounds: 9 });
+    const r = await interleave(variants, { warmup: 3, rounds: 13 });
     const rate = (s) => msgs / (s.best / 1000);
     const med = (s) => msgs / (s.median / 1000);
     const value = r.tasklet ? rate(r.tasklet) : null;
@@ -273,7 +273,7 @@ const FIGURES = {
     } catch (e) {
       return [errorRow(name, 'tasklets/s', g, e)];
     }
-    const r = await interleave(variants, { warmup: 3, rounds: 9 });
+    const r = await interleave(variants, { warmup: 3, rounds: 13 });
     const rate = (s) => count / (s.best / 1000);
     const value = r.tasklet ? rate(r.tasklet) : null;
     return [
@@ -375,7 +375,7 @@ const FIGURES = {
         assertEqual(r, n, nameIn);
         return ms;
       };
-      const r = await interleave({ tasklet: sample(inTasklet), plain: sample(() => plain(n)) }, { warmup: 4, rounds: 11 });
+      const r = await interleave({ tasklet: sample(inTasklet), plain: sample(() => plain(n)) }, { warmup: 4, rounds: 15 });
       const value = r.tasklet.best / reps;
       const baseline = r.plain.best / reps;
       rows.push(
