@@ -53,15 +53,15 @@ export class CallSites {
   constructor(readonly oracle: CallSiteOracle, readonly ticks = false) {}
 
   /**
-   * A loop with no call site, no nested loop and no closure inside: it stays a
-   * native loop, with a tick check at the top of its body.
+   * A loop nest with no call site and no closure inside: it stays native, with
+   * a tick check at the top of the outer loop's body (inner loops only count).
    */
   isLeafLoop(node: t.Node): boolean {
     if (!t.isWhileStatement(node) && !t.isDoWhileStatement(node) && !t.isForStatement(node)) return false;
     let leaf = true;
     const visit = (n: t.Node, top: boolean): void => {
       if (!leaf) return;
-      if (!top && (t.isLoop(n) || t.isFunction(n) || t.isClass(n) || isCallSite(n, this.oracle))) {
+      if (!top && (t.isFunction(n) || t.isClass(n) || isCallSite(n, this.oracle))) {
         leaf = false;
         return;
       }

@@ -124,6 +124,14 @@ export class FunctionContext {
   private errorName: string | null = null;
   private skipName: string | null = null;
 
+  private budgetName: string | null = null;
+
+  /** A leaf loop's local copy of the tick budget. */
+  budgetVar(): string {
+    if (this.budgetName === null) this.budgetName = this.helperVar('$budget');
+    return this.budgetName;
+  }
+
   /** Set when a leaf loop is re-entered after a tick: skip its test once. */
   skipVar(): string {
     if (this.skipName === null) this.skipName = this.helperVar('$skip');
