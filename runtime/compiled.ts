@@ -57,3 +57,22 @@ export function markObject<T extends object>(obj: T, ...entries: unknown[]): T {
   }
   return obj;
 }
+
+/** What a compiled module registers for each of its top-level tasklet functions. */
+export interface FunctionEntry {
+  meta: { id: string; fp: string; name: string; file: string; line: number; column: number };
+  fn: Function;
+}
+
+/** Stable function id -> the function, for restoring saved frames (snapshots). */
+export const functionRegistry = new Map<string, FunctionEntry>();
+
+/**
+ * Called by compiled modules at load for every tasklet function reachable by a
+ * name that does not depend on a closure (module-level functions, methods of
+ * module-level classes). A second module registering the same id replaces it
+ * (hot reload); the fingerprint in `meta` tells snapshots whether the code changed.
+ */
+export function registerFunction(meta: FunctionEntry['meta'], fn: Function): void {
+  functionRegistry.set(meta.id, { meta, fn });
+}

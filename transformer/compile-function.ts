@@ -25,6 +25,8 @@ export interface FileState extends PrepareEnv {
   functions: CompiledInfo[];
   /** module-level metadata constants to emit after the runtime import */
   metas: t.Statement[];
+  /** registrations of hoisted functions, emitted after the metadata */
+  registrations: t.Statement[];
 }
 
 export interface CompiledInfo {
@@ -134,6 +136,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const locals = frameLocals(assembleInput);
   const meta = buildMeta({ id, name: prepared.qualifiedName.split('/').pop()!, file: file.moduleId, line, column, locals, originalNames: layout.originalNames, ctx });
   file.metas.push(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(metaName), meta.node)]));
+  registerIfNamed(fn, prepared.self, metaName, file);
   file.functions.push({
     id,
     fingerprint: meta.fingerprint,
@@ -141,4 +144,32 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     line,
     column,
   });
+}
+
+/**
+ * Functions reachable without a closure (module-level declarations and
+ * constants, methods of module-level classes) are registered at module load
+ * under their stable id, so a saved frame can name them and be restored.
+ */
+function registerIfNamed(fn: NodePath<t.Function>, self: t.Expression | null, metaName: string, file: FileState): void {
+  if (!self) return;
+  const register = () => t.expressionStatement(t.callExpression(t.identifier(runtimeImport(file, 'registerFunction')), [t.identifier(metaName), t.cloneNode(self)]));
+  const parent = fn.parentPath;
+  if (fn.isFunctionDeclaration() && (parent?.isProgram() || (parent?.isExportNamedDeclaration() || parent?.isExportDefaultDeclaration()) && parent.parentPath?.isProgram())) {
+    file.registrations.push(register()); // declarations are hoisted: register at the top
+    return;
+  }
+  // const f = function ... / arrow at module level
+  if (fn.isFunctionExpression() && parent?.isVariableDeclarator() && parent.parentPath?.parentPath?.isProgram() || parent?.parentPath?.parentPath?.isExportNamedDeclaration()) {
+    const decl = parent!.parentPath!;
+    const stmt = decl.parentPath!.isExportNamedDeclaration() ? decl.parentPath! : decl;
+    if (stmt.parentPath?.isProgram()) stmt.insertAfter(register());
+    return;
+  }
+  if ((fn.isClassMethod() || fn.isClassPrivateMethod()) && !fn.isClassPrivateMethod()) {
+    const cls = fn.parentPath.parentPath;
+    if (!cls?.isClassDeclaration()) return;
+    const stmt = cls.parentPath.isExportNamedDeclaration() || cls.parentPath.isExportDefaultDeclaration() ? cls.parentPath : cls;
+    if (stmt.parentPath?.isProgram()) stmt.insertAfter(register());
+  }
 }

@@ -72,6 +72,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
     moduleId: moduleIdOf(id, options.root ?? process.cwd()),
     functions: [],
     metas: [],
+    registrations: [],
     importRuntime: (exported: string) => runtimeImport(file, exported),
   };
 
@@ -100,6 +101,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
       t.importDeclaration(specifiers, t.stringLiteral(options.runtimeModule ?? 'stackless/internal')),
       t.variableDeclaration('const', [t.variableDeclarator(t.identifier(file.runtimeName), t.identifier(imported))]),
       ...file.metas,
+      ...file.registrations,
     );
   }
 
