@@ -131,6 +131,11 @@ export function armSelectTimeout(t: Tasklet, ms: number): Timed {
   return addTimer(t, T_SELECT, ms, 'select()');
 }
 
+/** Snapshots: a restored sleeper (tasklet already K_WAITING | W_SLEEP) wakes at `ms` from now. */
+export function armSleep(t: Tasklet, ms: number): Timed {
+  return addTimer(t, T_SLEEP, ms, 'sleep()');
+}
+
 /** Cancels a timer or promise wait (kill, or the operation completed first). */
 export function cancelTimed(e: unknown): void {
   if (e instanceof Timed && e.t !== null) {

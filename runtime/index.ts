@@ -25,3 +25,4 @@ export { runAsync, wait, sleep, type RunAsyncOptions } from './async.js';
 export { select, type SelectCase, type SelectResult, type SelectOptions } from './select.js';
 export { StacklessError, TaskletExit, SnapshotError } from './errors.js';
 import './driver.js'; // installs rt.boundary
+export { snapshot, restore, registerClass, type Restored, type SnapshotData } from './snapshot/index.js';

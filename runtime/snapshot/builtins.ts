@@ -1,0 +1,108 @@
+// Values saved by name rather than by content: runtime functions and classes, the TDZ
+// marker, the main tasklet, well-known symbols; plus the user's registered classes
+// (`registerClass`). Restoring looks names up here and never creates functions.
+import { TDZ } from '../compiled.js';
+import { rt } from '../rt.js';
+import * as api from '../api.js';
+import * as asyncApi from '../async.js';
+import { select } from '../select.js';
+import { Channel } from '../channel.js';
+import { Tasklet } from '../tasklet.js';
+import { StacklessError, TaskletExit, SnapshotError } from '../errors.js';
+import { $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort } from '../arrays.js';
+import { $ret } from '../driver.js';
+import { fail } from './errors.js';
+
+let byName: Map<string, unknown> | null = null;
+let byValue: Map<unknown, string> | null = null;
+
+function table(): Map<string, unknown> {
+  if (byName !== null) return byName;
+  const m = new Map<string, unknown>();
+  m.set('TDZ', TDZ);
+  const fns: Record<string, unknown> = {
+    run: api.run, schedule: api.schedule, scheduleRemove: api.scheduleRemove, getCurrent: api.getCurrent,
+    getMain: api.getMain, getRunCount: api.getRunCount, atomic: api.atomic, switchTrap: api.switchTrap,
+    spawn: api.spawn, runAsync: asyncApi.runAsync, wait: asyncApi.wait, sleep: asyncApi.sleep, select,
+    Channel, Tasklet, StacklessError, TaskletExit, SnapshotError,
+    $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort, $ret,
+    'Channel.sendSequence': Channel.prototype.sendSequence,
+  };
+  for (const k of Object.keys(fns)) m.set(k, fns[k]);
+  for (const k of Object.getOwnPropertyNames(Symbol)) {
+    const s = (Symbol as unknown as Record<string, unknown>)[k];
+    if (typeof s === 'symbol') m.set(`Symbol.${k}`, s);
+  }
+  byName = m;
+  byValue = new Map([...m].map(([k, v]) => [v, k]));
+  return m;
+}
+
+/** The builtin name of `v`, or undefined ("main" for the main tasklet). */
+export function builtinName(v: unknown): string | undefined {
+  if (v === rt.main) return 'main';
+  table();
+  return (byValue as Map<unknown, string>).get(v);
+}
+
+export function builtinValue(name: string): unknown {
+  if (name === 'main') return rt.main;
+  return table().get(name);
+}
+
+export function hasBuiltin(name: string): boolean {
+  return name === 'main' || table().has(name);
+}
+
+// ---- registered classes ----
+const classes = new Map<string, Function>();
+const classNames = new Map<object, string>();
+
+/**
+ * Lets instances of `Cls` be saved: own properties are saved, and restoring creates
+ * `Object.create(Cls.prototype)` with them (the constructor is not called, as with
+ * pickle). `name` (default `Cls.name`) is what the snapshot stores; registering the
+ * same name again replaces the class (hot reload).
+ */
+export function registerClass(Cls: Function, name?: string): void {
+  if (typeof Cls !== 'function' || typeof Cls.prototype !== 'object' || Cls.prototype === null) {
+    throw new TypeError('registerClass() needs a class');
+  }
+  const n = name ?? Cls.name;
+  if (typeof n !== 'string' || n === '') throw new TypeError('registerClass() needs a name for an anonymous class');
+  const old = classes.get(n);
+  if (old !== undefined) classNames.delete(old.prototype);
+  classes.set(n, Cls);
+  classNames.set(Cls.prototype, n);
+}
+
+export function classNameOf(proto: object): string | undefined {
+  return classNames.get(proto);
+}
+
+export function classByName(name: string): Function | undefined {
+  return classes.get(name);
+}
+
+// ---- built-in error classes (saved by name) ----
+const ERRORS: Record<string, Function> = {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+  StacklessError, TaskletExit, SnapshotError,
+};
+if (typeof AggregateError === 'function') ERRORS.AggregateError = AggregateError;
+
+export function errorName(proto: object): string | undefined {
+  for (const k of Object.keys(ERRORS)) if (ERRORS[k].prototype === proto) return k;
+  return undefined;
+}
+
+export function errorClass(name: string): Function {
+  if (!Object.prototype.hasOwnProperty.call(ERRORS, name)) fail('UNKNOWN_CLASS', `unknown error class '${name}'`);
+  return ERRORS[name];
+}
+
+// ---- typed arrays ----
+export const TYPED: Record<string, { new (b: ArrayBuffer, off: number, len: number): ArrayBufferView; BYTES_PER_ELEMENT: number }> = {
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+} as never;

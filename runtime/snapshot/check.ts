@@ -1,0 +1,322 @@
+// Validation of a snapshot before anything is built: every field's type, every
+// reference's target, function ids and fingerprints, resume points, local counts,
+// prototype keys, and the tasklet/channel cross-links. Restore builds only after this
+// passed, so a bad snapshot leaves the scheduler exactly as it was.
+import { functionRegistry, type FunctionEntry } from '../compiled.js';
+import { classByName, errorClass, hasBuiltin, builtinValue, TYPED } from './builtins.js';
+import { fail, type Meta } from './errors.js';
+import { fromBase64 } from './base64.js';
+import { hasPc } from './save-sched.js';
+import {
+  FORMAT, VERSION, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, STATES, type SnapshotData,
+} from './format.js';
+
+export interface Checked {
+  data: SnapshotData;
+  /** Registry entry per function table index. */
+  fns: FunctionEntry[];
+  classes: Function[];
+  /** Decoded ArrayBuffer contents per object index ("B" entries). */
+  bytes: Map<number, Uint8Array>;
+}
+
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+
+class Checker {
+  loc = 'snapshot';
+  readonly fns: FunctionEntry[] = [];
+  readonly classes: Function[] = [];
+  readonly bytes = new Map<number, Uint8Array>();
+  constructor(readonly d: SnapshotData) {}
+
+  bad(code: string, what: string): never {
+    return fail(code, `bad snapshot (${this.loc}): ${what}`);
+  }
+
+  tagOf(i: number): unknown {
+    return this.d.objs[i][0];
+  }
+
+  /** A value; `hole` allows the array-hole marker. */
+  val(v: unknown, hole = false): void {
+    if (v === null) return;
+    switch (typeof v) {
+      case 'string': case 'boolean': return;
+      case 'number': if (v === v && v !== Infinity && v !== -Infinity) return; break;
+      case 'object': {
+        if (!Array.isArray(v)) break;
+        const t = v[0];
+        const a = v[1];
+        if (v.length === 1 && (t === 0 || (t === 7 && hole))) return;
+        if (v.length !== 2) break;
+        if (t === 1 && isInt(a) && a >= 0 && a < this.d.objs.length) return;
+        if (t === 2 && typeof a === 'string' && own(SPECIAL_NUMBERS, a)) return;
+        if (t === 3 && typeof a === 'string' && /^-?\d{1,10000}$/.test(a)) return;
+        if (t === 4 && typeof a === 'string' && hasBuiltin(a)) return;
+        if (t === 5 && isInt(a) && a >= 0 && a < this.fns.length) return;
+        if (t === 6 && typeof a === 'string') return;
+        if (t === 1 || t === 4 || t === 5) this.bad('BAD_REF', `reference ${JSON.stringify(v).slice(0, 80)} points nowhere`);
+      }
+    }
+    this.bad('BAD_VALUE', `not a value: ${String(JSON.stringify(v)).slice(0, 80)}`);
+  }
+
+  /** An index of an object-table entry with tag `tag`. */
+  idx(i: unknown, tag: string): number {
+    if (!isInt(i) || i < 0 || i >= this.d.objs.length || this.tagOf(i) !== tag) this.bad('BAD_REF', `expected a reference to a "${tag}" entry`);
+    return i;
+  }
+
+  key(k: unknown, wrapped: boolean): void {
+    if (wrapped && Array.isArray(k) && k.length === 1) k = k[0];
+    if (typeof k !== 'string') this.bad('BAD_VALUE', 'a property key is not a string');
+    if (PROTO_KEYS.has(k)) this.bad('PROTO_KEY', `the key '${k}' is refused (prototype key)`);
+  }
+
+  pairs(e: unknown[], from: number, wrapped: boolean): void {
+    if ((e.length - from) % 2 !== 0) this.bad('BAD_VALUE', 'odd number of key/value items');
+    for (let j = from; j < e.length; j += 2) {
+      this.key(e[j], wrapped);
+      this.val(e[j + 1]);
+    }
+  }
+
+  num(v: unknown): number {
+    if (typeof v === 'number') return v;
+    if (Array.isArray(v) && v.length === 2 && v[0] === 2 && typeof v[1] === 'string' && own(SPECIAL_NUMBERS, v[1])) return SPECIAL_NUMBERS[v[1]];
+    return this.bad('BAD_VALUE', 'expected a number');
+  }
+
+  run(): Checked {
+    const d = this.d;
+    if (d === null || typeof d !== 'object' || Array.isArray(d)) this.bad('BAD_FORMAT', 'not a snapshot object');
+    if (d.format !== FORMAT) this.bad('BAD_FORMAT', `format is not "${FORMAT}"`);
+    if (d.version !== VERSION) this.bad('BAD_VERSION', `version ${String(d.version)} is not supported (this runtime reads version ${VERSION})`);
+    if (typeof d.time !== 'number' || !Number.isFinite(d.time)) this.bad('BAD_FORMAT', 'time is not a number');
+    for (const f of ['fns', 'classes', 'roots', 'objs'] as const) if (!Array.isArray(d[f])) this.bad('BAD_FORMAT', `${f} is not an array`);
+    this.loc = 'fns';
+    for (const f of d.fns) {
+      if (!Array.isArray(f) || f.length !== 2 || typeof f[0] !== 'string' || typeof f[1] !== 'string') this.bad('BAD_FORMAT', 'a function entry is not [id, fingerprint]');
+      const e = functionRegistry.get(f[0]);
+      if (e === undefined) {
+        fail('UNKNOWN_FUNCTION', `cannot restore: no tasklet function with id '${f[0]}' is loaded`);
+      }
+      if (e.meta.fp !== f[1]) {
+        fail('FINGERPRINT_MISMATCH', `cannot restore: function ${e.meta.name} (${f[0]}) has changed: the snapshot has fingerprint ${f[1]}, the loaded code has ${e.meta.fp}`);
+      }
+      this.fns.push(e);
+    }
+    this.loc = 'classes';
+    for (const c of d.classes) {
+      const cls = typeof c === 'string' ? classByName(c) : undefined;
+      if (cls === undefined) fail('UNKNOWN_CLASS', `cannot restore: no class registered as '${String(c)}' (registerClass)`);
+      this.classes.push(cls);
+    }
+    for (let i = 0; i < d.objs.length; i++) {
+      this.loc = `objs[${i}]`;
+      const e = d.objs[i];
+      if (!Array.isArray(e) || typeof e[0] !== 'string') this.bad('BAD_FORMAT', 'an object entry is not [tag, ...]');
+    }
+    for (let i = 0; i < d.objs.length; i++) {
+      this.loc = `objs[${i}]`;
+      this.entry(i, d.objs[i]);
+    }
+    this.loc = 'roots';
+    for (const r of d.roots) this.val(r);
+    this.links();
+    return { data: d, fns: this.fns, classes: this.classes, bytes: this.bytes };
+  }
+
+  entry(i: number, e: unknown[]): void {
+    switch (e[0]) {
+      case 'O': case 'N': return this.pairs(e, 1, false);
+      case 'C':
+        if (!isInt(e[1]) || e[1] < 0 || e[1] >= this.classes.length) this.bad('BAD_REF', 'unknown class index');
+        return this.pairs(e, 2, true);
+      case 'E':
+        if (typeof e[1] !== 'string') this.bad('BAD_VALUE', 'error class name');
+        errorClass(e[1]);
+        return this.pairs(e, 2, true);
+      case 'A':
+        for (let j = 1; j < e.length; j++) this.val(e[j], true);
+        return;
+      case 'AX':
+        if (!Array.isArray(e[1])) this.bad('BAD_VALUE', 'array items');
+        for (const x of e[1]) this.val(x, true);
+        return this.pairs(e, 2, false);
+      case 'D':
+        if (e.length !== 2) this.bad('BAD_VALUE', 'date');
+        this.num(e[1]);
+        return;
+      case 'R':
+        if (e.length !== 4 || typeof e[1] !== 'string' || typeof e[2] !== 'string') this.bad('BAD_VALUE', 'regexp');
+        try {
+          new RegExp(e[1], e[2]); // only compiled, never run
+        } catch {
+          this.bad('BAD_VALUE', 'invalid regular expression');
+        }
+        this.num(e[3]);
+        return;
+      case 'M':
+        if ((e.length - 1) % 2 !== 0) this.bad('BAD_VALUE', 'odd map entries');
+      // fall through
+      case 'S':
+        for (let j = 1; j < e.length; j++) this.val(e[j]);
+        return;
+      case 'B': {
+        const b = e.length === 2 && typeof e[1] === 'string' ? fromBase64(e[1]) : null;
+        if (b === null) this.bad('BAD_VALUE', 'buffer contents are not base64');
+        this.bytes.set(i, b);
+        return;
+      }
+      case 'T': return this.view(e);
+      case 'X':
+        if (e.length !== 2) this.bad('BAD_VALUE', 'pending error');
+        return this.val(e[1]);
+      case 'K': return this.tasklet(e);
+      case 'H': return this.channel(e);
+    }
+    this.bad('BAD_FORMAT', `unknown entry tag ${JSON.stringify(e[0])}`);
+  }
+
+  view(e: unknown[]): void {
+    const [, name, buf, off, len] = e;
+    if (e.length !== 5 || typeof name !== 'string' || (name !== 'DataView' && !own(TYPED, name))) this.bad('BAD_VALUE', 'typed array');
+    const size = name === 'DataView' ? 1 : TYPED[name].BYTES_PER_ELEMENT;
+    const b = this.d.objs[this.idx(buf, 'B')][1] as string;
+    const bytes = (b.length / 4) * 3 - (b.endsWith('==') ? 2 : b.endsWith('=') ? 1 : 0);
+    if (!isInt(off) || !isInt(len) || off < 0 || len < 0 || off % size !== 0 || off + len * size > bytes) this.bad('BAD_VALUE', 'typed array out of its buffer');
+  }
+
+  tasklet(e: unknown[]): void {
+    const state = e[1] as (typeof STATES)[number];
+    if (!STATES.includes(state)) this.bad('BAD_TASKLET', `unknown tasklet state ${JSON.stringify(e[1])}`);
+    if (!isInt(e[2]) || e[2] < 0 || e[2] > 3) this.bad('BAD_TASKLET', 'tasklet flags');
+    const n = { dead: 3, bound: 4, new: 5, done: 5, paused: 5, runnable: 5, blocked: 9, sleep: 5, wait: 4, join: 4, select: 6 }[state];
+    if (e.length !== n) this.bad('BAD_TASKLET', `a ${state} tasklet entry has ${n} items`);
+    switch (state) {
+      case 'dead': return;
+      case 'bound': return this.fnValue(e[3]);
+      case 'new':
+        this.fnValue(e[3]);
+        if (!Array.isArray(e[4]) || e[4][0] !== 1) this.bad('BAD_TASKLET', 'arguments are not an array');
+        this.val(e[4]);
+        this.idx((e[4] as unknown[])[1], 'A');
+        return;
+      case 'done':
+        this.val(e[3]);
+        if (e[4] !== 0 && e[4] !== 1) this.bad('BAD_TASKLET', 'error flag');
+        return;
+    }
+    this.frames(e[3], state === 'wait' || state === 'join');
+    if (state === 'paused' || state === 'runnable') return this.val(e[4]);
+    if (state === 'sleep') return void this.num(e[4]);
+    if (state === 'blocked') {
+      this.val(e[4]);
+      this.idx(e[5], 'H');
+      if (e[6] !== 1 && e[6] !== -1) this.bad('BAD_TASKLET', 'direction');
+      if (e[7] !== 0 && e[7] !== 1) this.bad('BAD_TASKLET', 'iteration flag');
+      if (e[8] !== null) this.num(e[8]);
+      return;
+    }
+    if (state === 'select') {
+      if (!Array.isArray(e[4]) || e[4].length === 0) this.bad('BAD_TASKLET', 'select cases');
+      for (const c of e[4]) {
+        if (!Array.isArray(c) || c.length !== 3 || (c[1] !== 1 && c[1] !== -1)) this.bad('BAD_TASKLET', 'select case');
+        this.idx(c[0], 'H');
+        this.val(c[2]);
+      }
+      if (e[5] !== null) this.num(e[5]);
+    }
+  }
+
+  fnValue(v: unknown): void {
+    this.val(v);
+    const ok = Array.isArray(v) && (v[0] === 5 || (v[0] === 4 && typeof builtinValue(v[1] as string) === 'function'));
+    if (!ok) this.bad('BAD_TASKLET', 'a tasklet function is not a registered function');
+  }
+
+  frames(fs: unknown, retry: boolean): void {
+    if (!Array.isArray(fs) || fs.length === 0) this.bad('BAD_TASKLET', 'frames');
+    for (let j = 0; j < fs.length; j++) {
+      const f = fs[j];
+      if (!Array.isArray(f) || f.length < 2) this.bad('BAD_FRAME', `frame ${j} is not [function, pc, ...locals]`);
+      const [fn, pc] = f;
+      if (typeof fn === 'string') {
+        if (!own(HELPER_KEYS, fn)) this.bad('UNKNOWN_FUNCTION', `frame ${j}: unknown runtime helper '${fn}'`);
+        if (pc !== (fn === 'Channel.sendSequence' ? 1 : 0)) this.bad('BAD_PC', `frame ${j}: resume point ${String(pc)} of ${fn}`);
+        if (f.length !== 2 + HELPER_KEYS[fn].length) this.bad('BAD_LOCALS', `frame ${j}: ${fn} saves ${HELPER_KEYS[fn].length} fields`);
+        if (retry && j === 0) this.bad('NOT_RESTORABLE', 'wait()/join() must be called from a tasklet function');
+      } else {
+        if (!isInt(fn) || fn < 0 || fn >= this.fns.length) this.bad('BAD_REF', `frame ${j}: unknown function index`);
+        const m = this.fns[fn].meta as Meta;
+        if (!isInt(pc) || pc < 0 || pc >= m.states || !hasPc(m, pc)) this.bad('BAD_PC', `frame ${j}: ${String(pc)} is not a resume point of ${m.name} (${m.states} states)`);
+        if (retry && j === 0 && !hasPc(m, pc - 1)) this.bad('BAD_PC', `frame ${j}: no retry entry before resume point ${pc}`);
+        const L = m.locals.length;
+        if (f.length !== 2 + L && f.length !== 3 + L) this.bad('BAD_LOCALS', `frame ${j}: ${m.name} has ${L} locals, the frame holds ${f.length - 2}`);
+      }
+      for (let k = 2; k < f.length; k++) this.val(f[k]);
+      if (typeof fn === 'string' && HELPER_KEYS[fn] === HELPER_KEYS.$map) {
+        const cb = f[4];
+        if (!isInt(f[2]) || f[2] < 0 || f[2] > 8 || !(Array.isArray(cb) && cb[0] === 5)) this.bad('BAD_FRAME', `frame ${j}: array helper state`);
+        this.idx((f[3] as unknown[])?.[1], 'A');
+      }
+    }
+  }
+
+  channel(e: unknown[]): void {
+    const [, fl, cap, buf, queue] = e;
+    if (e.length !== 5 || !isInt(fl) || fl < 0 || fl > 15 || (fl & 3) === 3) this.bad('BAD_CHANNEL', 'channel flags');
+    if (!isInt(cap) || cap < 0 || !Array.isArray(buf) || !Array.isArray(queue)) this.bad('BAD_CHANNEL', 'channel fields');
+    if (buf.length > cap) this.bad('BAD_CHANNEL', 'more buffered values than the capacity');
+    for (const v of buf) this.val(v);
+    let dir = 0;
+    for (const q of queue) {
+      if (!Array.isArray(q) || (q.length !== 2 && q.length !== 3)) this.bad('BAD_CHANNEL', 'queue entry');
+      this.idx(q[0], 'K');
+      if (q[1] !== 1 && q[1] !== -1) this.bad('BAD_CHANNEL', 'queue direction');
+      if (dir !== 0 && q[1] !== dir) this.bad('BAD_CHANNEL', 'senders and receivers in one queue');
+      dir = q[1];
+    }
+    if (dir < 0 && buf.length > 0) this.bad('BAD_CHANNEL', 'receivers wait although values are buffered');
+    if (dir > 0 && buf.length < cap) this.bad('BAD_CHANNEL', 'senders wait although the buffer has room');
+  }
+
+  /** Every blocked tasklet is in its channel's queue once; every select case once. */
+  links(): void {
+    const objs = this.d.objs;
+    const seen = new Set<string>();
+    for (let c = 0; c < objs.length; c++) {
+      if (objs[c][0] !== 'H') continue;
+      this.loc = `objs[${c}]`;
+      for (const q of objs[c][4] as number[][]) {
+        const t = objs[q[0]];
+        const key = q.length === 2 ? `${q[0]}` : `${q[0]}:${q[2]}`;
+        if (seen.has(key)) this.bad('BAD_CHANNEL', `tasklet objs[${q[0]}] is queued twice`);
+        seen.add(key);
+        if (q.length === 2) {
+          if (t[1] !== 'blocked' || t[5] !== c || t[6] !== q[1]) this.bad('BAD_CHANNEL', `queued tasklet objs[${q[0]}] is not blocked on this channel`);
+        } else {
+          const cases = t[4] as unknown[][];
+          if (t[1] !== 'select' || !isInt(q[2]) || q[2] < 0 || q[2] >= cases.length || cases[q[2]][0] !== c || cases[q[2]][1] !== q[1]) {
+            this.bad('BAD_CHANNEL', `queued select case of objs[${q[0]}] does not match`);
+          }
+        }
+      }
+    }
+    for (let i = 0; i < objs.length; i++) {
+      const t = objs[i];
+      this.loc = `objs[${i}]`;
+      if (t[0] === 'K' && t[1] === 'blocked' && !seen.has(`${i}`)) this.bad('BAD_CHANNEL', 'a blocked tasklet is not in its channel queue');
+      if (t[0] === 'K' && t[1] === 'select') {
+        const cases = t[4] as unknown[];
+        for (let k = 0; k < cases.length; k++) if (!seen.has(`${i}:${k}`)) this.bad('BAD_CHANNEL', 'a select case is not in its channel queue');
+      }
+    }
+  }
+}
+
+export function check(data: unknown): Checked {
+  return new Checker(data as SnapshotData).run();
+}

@@ -1,0 +1,225 @@
+// Building a checked snapshot (check.ts has validated every field): object shells first,
+// then their contents, then tasklets and channels, and only at the very end the links
+// into the live scheduler (channel queues of restored channels, timers). Nothing here
+// evaluates code: functions come from the registry or the runtime's builtin table.
+import {
+  Bomb, K_BOUND, K_PAUSED, K_BLOCKED, K_WAITING, K_DONE, F_NEW, F_ATOMIC, F_BTRAP, F_ERR, F_SEND,
+  F_ITER, F_TIMED, W_SLEEP, W_SELECT, type Frame,
+} from '../rt.js';
+import { Tasklet } from '../tasklet.js';
+import { Channel } from '../channel.js';
+import { SelNode } from '../select.js';
+import { qPush } from '../queue.js';
+import { armSleep, armChannelTimeout, armSelectTimeout } from '../async.js';
+import { builtinValue, errorClass, TYPED } from './builtins.js';
+import { HELPER_KEYS, SPECIAL_NUMBERS, TF_ATOMIC, TF_BTRAP } from './format.js';
+import type { Checked } from './check.js';
+import type { Meta } from './errors.js';
+
+export interface Restored {
+  roots: unknown[];
+  tasklets: Tasklet[];
+  channels: Channel[];
+}
+
+interface Group {
+  nodes: SelNode[];
+  timer: unknown;
+}
+
+export function build(c: Checked): Restored {
+  const objs = c.data.objs;
+  const out: unknown[] = new Array(objs.length);
+  const val = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    const a = v as unknown[];
+    switch (a[0]) {
+      case 0: return undefined;
+      case 1: return out[a[1] as number];
+      case 2: return SPECIAL_NUMBERS[a[1] as string];
+      case 3: return BigInt(a[1] as string);
+      case 4: return builtinValue(a[1] as string);
+      case 5: return c.fns[a[1] as number].fn;
+      default: return Symbol.for(a[1] as string);
+    }
+  };
+
+  // 1. shells
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    switch (e[0]) {
+      case 'O': out[i] = {}; break;
+      case 'N': out[i] = Object.create(null); break;
+      case 'A': out[i] = new Array(e.length - 1); break;
+      case 'AX': out[i] = new Array((e[1] as unknown[]).length); break;
+      case 'D': out[i] = new Date(typeof e[1] === 'number' ? e[1] : SPECIAL_NUMBERS[(e[1] as string[])[1]]); break;
+      case 'R': out[i] = new RegExp(e[1] as string, e[2] as string); break;
+      case 'M': out[i] = new Map(); break;
+      case 'S': out[i] = new Set(); break;
+      case 'B': out[i] = (c.bytes.get(i) as Uint8Array).slice().buffer; break;
+      case 'E': out[i] = Object.create(errorClass(e[1] as string).prototype); break;
+      case 'C': out[i] = Object.create(c.classes[e[1] as number].prototype); break;
+      case 'X': out[i] = new Bomb(undefined); break;
+      case 'K': out[i] = new Tasklet(); break;
+      case 'H': out[i] = new Channel(e[2] as number > 0 ? { capacity: e[2] as number } : undefined); break;
+    }
+  }
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    if (e[0] !== 'T') continue;
+    const buf = out[e[2] as number] as ArrayBuffer;
+    out[i] = e[1] === 'DataView' ? new DataView(buf, e[3] as number, e[4] as number) : new TYPED[e[1] as string](buf, e[3] as number, e[4] as number);
+  }
+
+  // 2. contents
+  const items = (a: unknown[], from: number, arr: unknown[]) => {
+    for (let j = from; j < a.length; j++) {
+      const x = a[j];
+      if (!(Array.isArray(x) && x[0] === 7)) arr[j - from] = val(x);
+    }
+  };
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    const o = out[i] as any;
+    switch (e[0]) {
+      case 'O': case 'N':
+        for (let j = 1; j < e.length; j += 2) o[e[j] as string] = val(e[j + 1]);
+        break;
+      case 'C': case 'E':
+        for (let j = 2; j < e.length; j += 2) {
+          const k = e[j];
+          const hidden = Array.isArray(k);
+          // define, not assign: a setter on the class must not run, and fields are own data
+          Object.defineProperty(o, hidden ? (k[0] as string) : (k as string), { value: val(e[j + 1]), writable: true, enumerable: !hidden, configurable: true });
+        }
+        break;
+      case 'A': items(e, 1, o); break;
+      case 'AX':
+        items(e[1] as unknown[], 0, o);
+        for (let j = 2; j < e.length; j += 2) o[e[j] as string] = val(e[j + 1]);
+        break;
+      case 'R': o.lastIndex = val(e[3]); break;
+      case 'M': for (let j = 1; j < e.length; j += 2) o.set(val(e[j]), val(e[j + 1])); break;
+      case 'S': for (let j = 1; j < e.length; j++) o.add(val(e[j])); break;
+      case 'X': o.e = val(e[1]); break;
+    }
+  }
+
+  // 3. tasklets and channels (not linked to anything live yet)
+  const tasklets: Tasklet[] = [];
+  const channels: Channel[] = [];
+  const groups = new Map<number, Group>();
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    if (e[0] === 'K') tasklets.push(buildTasklet(c, e, out[i] as Tasklet, val, groups, i));
+    else if (e[0] === 'H') {
+      const ch = out[i] as Channel;
+      ch._fl = e[1] as number;
+      if (ch._buf !== null) for (const v of e[3] as unknown[]) ch._buf.push(val(v));
+      channels.push(ch);
+    }
+  }
+
+  // 4. links: queues in saved order, then timers (the only effects outside the new objects)
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    if (e[0] !== 'H') continue;
+    const ch = out[i] as Channel;
+    for (const q of e[4] as number[][]) {
+      const t = out[q[0]] as Tasklet;
+      if (q.length === 2) qPush(ch, t);
+      else {
+        const g = groups.get(q[0]) as Group;
+        const cs = (objs[q[0]][4] as unknown[][])[q[2]];
+        const n = new SelNode(t, q[2], ch, q[1], val(cs[2]), g as never);
+        g.nodes[q[2]] = n;
+        qPush(ch, n);
+      }
+      ch._bal += q[1];
+    }
+  }
+  const now = Date.now();
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    if (e[0] !== 'K') continue;
+    const t = out[i] as Tasklet;
+    if (e[1] === 'sleep') t._v = armSleep(t, (e[4] as number) - now);
+    else if (e[1] === 'blocked' && e[8] !== null) t._v = armChannelTimeout(t, (e[8] as number) - now, 'receive()');
+    else if (e[1] === 'select' && e[5] !== null) (groups.get(i) as Group).timer = armSelectTimeout(t, (e[5] as number) - now);
+  }
+  return { roots: c.data.roots.map(val), tasklets, channels };
+}
+
+function buildTasklet(c: Checked, e: unknown[], t: Tasklet, val: (v: unknown) => unknown, groups: Map<number, Group>, i: number): Tasklet {
+  const flags = ((e[2] as number) & TF_ATOMIC ? F_ATOMIC : 0) | ((e[2] as number) & TF_BTRAP ? F_BTRAP : 0);
+  switch (e[1]) {
+    case 'dead':
+      t._st = flags;
+      return t;
+    case 'bound':
+      t._top = val(e[3]);
+      t._st = K_BOUND | flags;
+      return t;
+    case 'new':
+      t._top = val(e[3]);
+      t._v = val(e[4]);
+      t._st = K_PAUSED | F_NEW | flags;
+      return t;
+    case 'done':
+      t._top = val(e[3]);
+      t._st = K_DONE | (e[4] === 1 ? F_ERR : 0);
+      return t;
+  }
+  const retry = e[1] === 'wait' || e[1] === 'join';
+  t._top = buildFrames(c, e[3] as unknown[][], val, retry);
+  switch (e[1]) {
+    case 'paused': case 'runnable': case 'wait': case 'join':
+      // Stackless: a restored tasklet comes back paused; wait/join re-run their call
+      t._v = retry ? undefined : val(e[4]);
+      t._st = K_PAUSED | flags;
+      return t;
+    case 'blocked':
+      t._v = e[6] === 1 ? val(e[4]) : undefined;
+      t._st = K_BLOCKED | flags | (e[6] === 1 ? F_SEND : 0) | (e[7] === 1 ? F_ITER : 0) | (e[8] !== null ? F_TIMED : 0);
+      return t;
+    case 'sleep':
+      t._st = K_WAITING | W_SLEEP | flags;
+      return t;
+    default: {
+      const g: Group = { nodes: new Array((e[4] as unknown[]).length), timer: null };
+      groups.set(i, g);
+      t._v = g;
+      t._st = K_WAITING | W_SELECT | flags;
+      return t;
+    }
+  }
+}
+
+/** Records from the saved frames (innermost first), linked through `up`. */
+function buildFrames(c: Checked, fs: unknown[][], val: (v: unknown) => unknown, retry: boolean): Frame {
+  let below: Frame | null = null;
+  for (let j = fs.length - 1; j >= 0; j--) {
+    const f = fs[j];
+    const fn = f[0];
+    let rec: Frame;
+    if (typeof fn === 'string') {
+      rec = { f: builtinValue(fn) as Function, pc: f[1] as number, up: below };
+      const keys = HELPER_KEYS[fn];
+      for (let k = 0; k < keys.length; k++) rec[keys[k]] = val(f[2 + k]);
+    } else {
+      const entry = c.fns[fn as number];
+      const m = entry.meta as Meta;
+      const pc = (f[1] as number) - (retry && j === 0 ? 1 : 0);
+      rec = { f: entry.fn, pc, up: below, m };
+      const locals = m.locals;
+      for (let k = 0; k < locals.length; k++) {
+        const key = locals[k][0];
+        if (key === '__proto__') Object.defineProperty(rec, key, { value: val(f[2 + k]), writable: true, enumerable: true, configurable: true });
+        else rec[key] = val(f[2 + k]);
+      }
+      if (f.length === 3 + locals.length) rec.th = val(f[2 + locals.length]);
+    }
+    below = rec;
+  }
+  return below as Frame;
+}

@@ -1,0 +1,148 @@
+// The serializer's scheduler side: tasklets (state, frames, tempval, what they wait on)
+// and channels (flags, buffer, waiting queue in order). See docs/snapshot-format.md.
+import {
+  rt, K_MASK, K_DEAD, K_BOUND, K_PAUSED, K_SCHED, K_BLOCKED, K_WAITING, K_DONE, F_NEW, F_ATOMIC,
+  F_BTRAP, F_ERR, F_SEND, F_ITER, F_TIMED, W_MASK, W_SLEEP, W_PROMISE, W_JOIN, type Frame,
+} from '../rt.js';
+import type { Tasklet } from '../tasklet.js';
+import type { Channel } from '../channel.js';
+import { SelNode } from '../select.js';
+import { qSentinel, type QNode } from '../queue.js';
+import { builtinName } from './builtins.js';
+import { fail, where, type Meta } from './errors.js';
+import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
+import type { Saver } from './save.js';
+
+function isChannel(x: QNode): boolean {
+  return (x as Channel)._bal !== undefined;
+}
+
+/** Absolute deadline (ms since the epoch) of a live timer entry (async.ts Timed), or null. */
+function deadline(e: unknown): number | null {
+  const d = e as { t: unknown; at: number } | null;
+  return d !== null && typeof d === 'object' && d.t !== null && typeof d.at === 'number' && d.at === d.at ? d.at : null;
+}
+
+export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
+  if (t === rt.cur) fail('CURRENT_TASKLET', 'You cannot __reduce__ the tasklet which is current.');
+  const st = t._st;
+  const k = st & K_MASK;
+  const flags = (st & F_ATOMIC ? TF_ATOMIC : 0) | (st & F_BTRAP ? TF_BTRAP : 0);
+  s.at(`<tasklet>`);
+  switch (k) {
+    case K_DEAD:
+      return ['K', 'dead', flags];
+    case K_BOUND:
+      s.at('<tasklet function>');
+      return ['K', 'bound', flags, s.val(t._top)];
+    case K_DONE:
+      s.at('<tasklet result>');
+      return ['K', 'done', flags, s.val(t._top), st & F_ERR ? 1 : 0];
+  }
+  if (st & F_NEW) {
+    s.at('<tasklet function>');
+    const fn = s.val(t._top);
+    s.at('<tasklet arguments>');
+    return ['K', 'new', flags, fn, s.val(t._v)];
+  }
+  const frames = encodeFrames(s, t._top as Frame);
+  s.at('<tempval>');
+  if (k === K_PAUSED || k === K_SCHED) return ['K', k === K_PAUSED ? 'paused' : 'runnable', flags, frames, s.val(t._v)];
+  if (k === K_BLOCKED) {
+    const ch = qSentinel(t, isChannel);
+    const dir = st & F_SEND ? 1 : -1;
+    const value = dir > 0 ? s.val(t._v) : s.val(undefined);
+    const at = st & F_TIMED ? deadline(t._v) : null;
+    return ['K', 'blocked', flags, frames, value, s.ref(ch), dir, st & F_ITER ? 1 : 0, at];
+  }
+  if (k !== K_WAITING) return fail('UNSUPPORTED_VALUE', `cannot save ${s.here()}: tasklet in an unknown state ${st}`);
+  const w = st & W_MASK;
+  if (w === W_SLEEP) return ['K', 'sleep', flags, frames, deadline(t._v)];
+  if (w === W_PROMISE || w === W_JOIN) {
+    // Restored by re-running the call (retry entry pc - 1): wait(thunk) calls the thunk again,
+    // join() joins the restored tasklet again. Only a compiled caller has such an entry.
+    const top = t._top as Frame;
+    const m = top.m as Meta | undefined;
+    const what = w === W_PROMISE ? 'wait()' : 'join()';
+    if (m === undefined || !hasPc(m, top.pc - 1)) {
+      fail('NOT_RESTORABLE', `cannot save a tasklet in ${what}: it was not called from a tasklet function`);
+    }
+    return ['K', w === W_PROMISE ? 'wait' : 'join', flags, frames];
+  }
+  // select: one case per node, in case order
+  const g = t._v as { nodes: SelNode[]; timer: unknown };
+  const cases: unknown[] = [];
+  for (const n of g.nodes) {
+    s.at(`<select case ${n.i}>`);
+    cases.push([s.ref(n.ch), n.d, s.val(n.v)]);
+  }
+  return ['K', 'select', flags, frames, cases, deadline(g.timer)];
+}
+
+export function hasPc(m: Meta, pc: number): boolean {
+  const pcs = m.pcs;
+  for (let i = 0; i < pcs.length; i += 3) if (pcs[i] === pc) return true;
+  return false;
+}
+
+/** The frame chain, innermost first: [function, pc, ...locals in meta order, (this)]. */
+function encodeFrames(s: Saver, top: Frame): unknown[] {
+  const out: unknown[] = [];
+  for (let f: Frame | null = top; f !== null; f = f.up) {
+    const m = f.m as Meta | undefined;
+    if (m !== undefined) {
+      const e = s.entryOf(f.f);
+      if (e === undefined || e.meta.id !== m.id) {
+        fail(
+          'UNSUPPORTED_CLOSURE',
+          `cannot save a frame of ${where(m, f.pc)} (id ${m.id}): it is a closure or a function that is not ` +
+            `registered; closures cannot be re-created yet (runtime/snapshot/NEEDS.md)`,
+        );
+      }
+      const rec: unknown[] = [s.fnIndex(m), f.pc];
+      const locals = m.locals;
+      for (let i = 0; i < locals.length; i++) {
+        s.inFrame(m, m.name, f.pc, locals[i][1]);
+        rec.push(s.val(f[locals[i][0]]));
+      }
+      if ('th' in f) {
+        s.inFrame(m, m.name, f.pc, 'this');
+        rec.push(s.val(f.th));
+      }
+      s.outOfFrame();
+      out.push(rec);
+      continue;
+    }
+    const name = builtinName(f.f);
+    const keys = name !== undefined ? HELPER_KEYS[name] : undefined;
+    if (name === undefined || keys === undefined) {
+      return fail('UNSUPPORTED_FRAME', `cannot save a frame of ${(f.f as Function).name || 'an anonymous function'}: not a compiled tasklet function`);
+    }
+    const rec: unknown[] = [name, f.pc];
+    for (const k of keys) {
+      s.inFrame(null, name, f.pc, k);
+      rec.push(s.val(f[k]));
+    }
+    s.outOfFrame();
+    out.push(rec);
+  }
+  return out;
+}
+
+export function encodeChannel(s: Saver, ch: Channel): unknown[] {
+  const buf: unknown[] = [];
+  if (ch._buf !== null) {
+    for (let i = ch._bh; i < ch._buf.length; i++) {
+      s.at(`<buffer ${i - ch._bh}>`);
+      buf.push(s.val(ch._buf[i]));
+    }
+  }
+  const queue: unknown[] = [];
+  for (let n = ch._n as QNode; n !== (ch as QNode); n = n._n as QNode) {
+    const t = n instanceof SelNode ? n.t : (n as Tasklet);
+    if (t === rt.main) fail('MAIN_TASKLET', 'cannot save a channel the main tasklet is blocked on: main is ordinary code and cannot be saved');
+    if (n instanceof SelNode) queue.push([s.ref(t), n.d, n.i]);
+    else queue.push([s.ref(t), t._st & F_SEND ? 1 : -1]);
+  }
+  return ['H', ch._fl, ch._cap, buf, queue];
+}

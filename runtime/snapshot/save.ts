@@ -1,0 +1,321 @@
+// The serializer's value side: every non-primitive gets one slot in an object table
+// (identity, sharing and cycles for free) and is encoded from a work queue rather than
+// by recursion, so a 100,000-long linked list needs no deep JS stack. Tasklets and
+// channels are encoded by save-sched.ts.
+import { rt, Bomb } from '../rt.js';
+import { Tasklet } from '../tasklet.js';
+import { Channel } from '../channel.js';
+import { functionRegistry, type FunctionEntry } from '../compiled.js';
+import { builtinName, classNameOf, errorName, TYPED } from './builtins.js';
+import { fail, where, type Meta } from './errors.js';
+import { toBase64 } from './base64.js';
+import {
+  V_UNDEF, V_REF, V_NUM, V_BIGINT, V_BUILTIN, V_FN, V_SYMFOR, V_HOLE, PROTO_KEYS,
+} from './format.js';
+import { encodeTasklet, encodeChannel } from './save-sched.js';
+
+const UNDEF = [V_UNDEF];
+const HOLE = [V_HOLE];
+
+/** Where a value was found: a local of a saved frame (for error messages). */
+interface Ctx {
+  meta: Meta | null;
+  name: string;
+  pc: number;
+  local: string;
+}
+
+const isProxy: (o: object) => boolean = (() => {
+  try {
+    const util = (globalThis as any).process?.getBuiltinModule?.('node:util');
+    if (typeof util?.types?.isProxy === 'function') return util.types.isProxy as (o: object) => boolean;
+  } catch {
+    // not Node: proxies cannot be detected
+  }
+  return () => false;
+})();
+
+export class Saver {
+  readonly ids = new Map<object, number>();
+  readonly queue: object[] = [];
+  readonly objs: unknown[][] = [];
+  /** For each object: the object it was first found in (-1: a root or a frame local) and how. */
+  private readonly parent: number[] = [];
+  private readonly via: Array<string | Ctx> = [];
+  readonly fns: Array<[string, string]> = [];
+  private readonly fnIds = new Map<string, number>();
+  readonly classes: string[] = [];
+  private readonly classIds = new Map<string, number>();
+  private readonly byFn = new Map<Function, FunctionEntry>();
+  // the slot being encoded now
+  private curParent = -1;
+  private curVia = 'root';
+  private ctxMeta: Meta | null = null;
+  private ctxName = '';
+  private ctxPc = 0;
+  private ctxLocal = '';
+
+  constructor() {
+    for (const e of functionRegistry.values()) this.byFn.set(e.fn, e);
+  }
+
+  /** Registry entry of a registered tasklet function, by the function object. */
+  entryOf(fn: unknown): FunctionEntry | undefined {
+    return this.byFn.get(fn as Function);
+  }
+
+  /** Index of function `meta.id` in the snapshot's function table. */
+  fnIndex(meta: { id: string; fp: string }): number {
+    let i = this.fnIds.get(meta.id);
+    if (i === undefined) {
+      i = this.fns.push([meta.id, meta.fp]) - 1;
+      this.fnIds.set(meta.id, i);
+    }
+    return i;
+  }
+
+  /** Sets the context "local `local` of a frame" for values encoded next. */
+  inFrame(meta: Meta | null, name: string, pc: number, local: string): void {
+    this.ctxMeta = meta;
+    this.ctxName = name;
+    this.ctxPc = pc;
+    this.ctxLocal = local;
+  }
+  outOfFrame(): void {
+    this.ctxName = '';
+    this.ctxMeta = null;
+  }
+  at(key: string): void {
+    this.curVia = key;
+  }
+
+  /** Human description of the slot being encoded, or of object `i`'s slot. */
+  here(i = -2): string {
+    const path: string[] = [];
+    let via: string | Ctx;
+    if (i === -2) {
+      if (this.ctxName !== '') return describeCtx({ meta: this.ctxMeta, name: this.ctxName, pc: this.ctxPc, local: this.ctxLocal }, path);
+      if (this.curParent < 0) return this.curVia;
+      path.push(this.curVia);
+      i = this.curParent;
+    }
+    for (;;) {
+      via = this.via[i];
+      if (typeof via !== 'string') return describeCtx(via, path);
+      path.unshift(via);
+      i = this.parent[i];
+      if (i < 0) return path.join('');
+    }
+  }
+
+  ref(o: object): number {
+    let i = this.ids.get(o);
+    if (i === undefined) {
+      i = this.queue.push(o) - 1;
+      this.ids.set(o, i);
+      this.parent.push(this.curParent);
+      if (this.ctxName !== '') {
+        this.parent[i] = -1;
+        this.via.push({ meta: this.ctxMeta, name: this.ctxName, pc: this.ctxPc, local: this.ctxLocal });
+      } else this.via.push(this.curVia);
+    }
+    return i;
+  }
+
+  val(v: unknown): unknown {
+    switch (typeof v) {
+      case 'number':
+        if (v !== v) return [V_NUM, 'NaN'];
+        if (v === Infinity) return [V_NUM, 'Infinity'];
+        if (v === -Infinity) return [V_NUM, '-Infinity'];
+        if (v === 0 && 1 / v < 0) return [V_NUM, '-0'];
+        return v;
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'undefined':
+        return UNDEF;
+      case 'bigint':
+        return [V_BIGINT, v.toString()];
+      case 'symbol': {
+        const key = Symbol.keyFor(v);
+        if (key !== undefined) return [V_SYMFOR, key];
+        const name = builtinName(v);
+        if (name !== undefined) return [V_BUILTIN, name];
+        return fail('UNIQUE_SYMBOL', `cannot save ${this.here()}: a unique symbol (${String(v)}); only Symbol.for() and well-known symbols can be saved`);
+      }
+      case 'function':
+        return this.fnVal(v);
+      default: {
+        if (v === null) return null;
+        const name = builtinName(v);
+        if (name !== undefined) return [V_BUILTIN, name];
+        return [V_REF, this.ref(v as object)];
+      }
+    }
+  }
+
+  private fnVal(f: Function): unknown {
+    const name = builtinName(f);
+    if (name !== undefined) return [V_BUILTIN, name];
+    const e = this.byFn.get(f);
+    if (e !== undefined) return [V_FN, this.fnIndex(e.meta)];
+    const src = Function.prototype.toString.call(f);
+    const label = f.name ? `function ${f.name}` : 'an anonymous function';
+    if (f.name.startsWith('bound ')) fail('BOUND_FUNCTION', `cannot save ${this.here()}: ${label} is a bound function`);
+    if (src.endsWith('{ [native code] }')) fail('NATIVE_FUNCTION', `cannot save ${this.here()}: ${label} is a native function`);
+    return fail(
+      'UNSUPPORTED_CLOSURE',
+      `cannot save ${this.here()}: ${label} is a closure or not a registered tasklet function ` +
+        `(only module-level tasklet functions and methods of module-level classes are saved, by id)`,
+    );
+  }
+
+  /** Encodes every queued object (the queue grows while this runs). */
+  drain(): void {
+    for (let i = this.objs.length; i < this.queue.length; i++) {
+      this.curParent = i;
+      this.outOfFrame();
+      this.objs.push(this.encode(this.queue[i]));
+    }
+    this.curParent = -1;
+  }
+
+  private encode(o: object): unknown[] {
+    if (o instanceof Tasklet) return encodeTasklet(this, o);
+    if (o instanceof Channel) return encodeChannel(this, o);
+    if (o instanceof Bomb) {
+      this.at('(pending error)');
+      return ['X', this.val(o.e)];
+    }
+    if (isProxy(o)) fail('UNSUPPORTED_VALUE', `cannot save ${this.here()}: a Proxy`);
+    const proto = Object.getPrototypeOf(o);
+    if (proto === Object.prototype) return this.props(o, ['O'], false);
+    if (proto === null) return this.props(o, ['N'], false);
+    if (proto === Array.prototype && Array.isArray(o)) return this.array(o as unknown[]);
+    if (proto === Date.prototype) return ['D', this.val((o as Date).getTime())];
+    if (proto === RegExp.prototype) {
+      const r = o as RegExp;
+      return ['R', r.source, r.flags, this.val(r.lastIndex)];
+    }
+    if (proto === Map.prototype) {
+      const out: unknown[] = ['M'];
+      let k = 0;
+      for (const [key, value] of o as Map<unknown, unknown>) {
+        this.at(`.<key ${k}>`);
+        out.push(this.val(key));
+        this.at(`.<value ${k++}>`);
+        out.push(this.val(value));
+      }
+      return out;
+    }
+    if (proto === Set.prototype) {
+      const out: unknown[] = ['S'];
+      let k = 0;
+      for (const value of o as Set<unknown>) {
+        this.at(`.<item ${k++}>`);
+        out.push(this.val(value));
+      }
+      return out;
+    }
+    if (proto === ArrayBuffer.prototype) return ['B', toBase64(new Uint8Array(o as ArrayBuffer))];
+    if (ArrayBuffer.isView(o)) {
+      const name = proto === DataView.prototype ? 'DataView' : typedName(proto);
+      if (name === undefined) fail('UNREGISTERED_CLASS', `cannot save ${this.here()}: ${unsupportedWhat(o, proto)}`);
+      if (!(o.buffer instanceof ArrayBuffer)) fail('UNSUPPORTED_VALUE', `cannot save ${this.here()}: a view on a SharedArrayBuffer`);
+      const len = o instanceof DataView ? o.byteLength : (o as unknown as { length: number }).length;
+      return ['T', name, this.ref(o.buffer), o.byteOffset, len];
+    }
+    const cls = classNameOf(proto);
+    if (cls !== undefined) {
+      let ci = this.classIds.get(cls);
+      if (ci === undefined) this.classIds.set(cls, (ci = this.classes.push(cls) - 1));
+      return this.props(o, ['C', ci], true);
+    }
+    const err = errorName(proto);
+    if (err !== undefined) return this.props(o, ['E', err], true);
+    return fail(unsupportedCode(o), `cannot save ${this.here()}: ${unsupportedWhat(o, proto)}`);
+  }
+
+  /**
+   * Own properties as key, value pairs. With `all`, non-enumerable ones too (Error's
+   * message and stack), their key saved as [key]; otherwise those are refused.
+   */
+  private props(o: object, out: unknown[], all: boolean): unknown[] {
+    if (Object.getOwnPropertySymbols(o).length !== 0) fail('SYMBOL_KEY', `cannot save ${this.here()}: an object with symbol keys`);
+    const keys = all ? Object.getOwnPropertyNames(o) : Object.keys(o);
+    if (!all && Object.getOwnPropertyNames(o).length !== keys.length) {
+      fail('UNSUPPORTED_VALUE', `cannot save ${this.here()}: an object with non-enumerable properties`);
+    }
+    for (const k of keys) {
+      this.at('.' + k);
+      if (PROTO_KEYS.has(k)) fail('PROTO_KEY', `cannot save ${this.here()}: the key '${k}' is refused (prototype key)`);
+      const d = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
+      if (d.get !== undefined || d.set !== undefined) fail('ACCESSOR_PROPERTY', `cannot save ${this.here()}: a getter/setter property`);
+      out.push(d.enumerable ? k : [k], this.val(d.value));
+    }
+    return out;
+  }
+
+  private array(a: unknown[]): unknown[] {
+    const n = a.length;
+    const items: unknown[] = [];
+    let present = 0;
+    for (let i = 0; i < n; i++) {
+      this.at(`[${i}]`);
+      if (i in a) {
+        present++;
+        items.push(this.val(a[i]));
+      } else items.push(HOLE);
+    }
+    if (Object.keys(a).length === present) {
+      items.unshift('A');
+      return items;
+    }
+    const out: unknown[] = ['AX', items];
+    for (const k of Object.keys(a)) {
+      if (String(Number(k) >>> 0) === k && Number(k) !== 0xffffffff) continue; // an index
+      this.at('.' + k);
+      if (PROTO_KEYS.has(k)) fail('PROTO_KEY', `cannot save ${this.here()}: the key '${k}' is refused (prototype key)`);
+      out.push(k, this.val(a[k as unknown as number]));
+    }
+    return out;
+  }
+
+  /** Refuses to save the current tasklet (Stackless's rule and message). */
+  static checkNotCurrent(t: Tasklet): void {
+    if (t === rt.cur) fail('CURRENT_TASKLET', 'You cannot __reduce__ the tasklet which is current.');
+  }
+}
+
+function describeCtx(c: Ctx, path: string[]): string {
+  const fn = c.meta !== null ? where(c.meta, c.pc) : `runtime helper ${c.name}`;
+  return `${c.local === 'this' ? 'this' : `local '${c.local}'`}${path.join('')} of ${fn}`;
+}
+
+function unsupportedCode(o: object): string {
+  if (o instanceof WeakMap || o instanceof WeakSet || (typeof WeakRef === 'function' && o instanceof WeakRef)) return 'UNSUPPORTED_VALUE';
+  if (o instanceof Promise) return 'UNSUPPORTED_VALUE';
+  const tag = Object.prototype.toString.call(o);
+  if (tag.endsWith(' Iterator]') || tag === '[object Generator]' || tag === '[object AsyncGenerator]') return 'UNSUPPORTED_ITERATOR';
+  return 'UNREGISTERED_CLASS';
+}
+
+function unsupportedWhat(o: object, proto: object): string {
+  const tag = Object.prototype.toString.call(o).slice(8, -1);
+  if (tag.endsWith(' Iterator')) {
+    return `a built-in ${tag} (a for-of loop over an array, string, Map or Set; its position cannot be read yet, see runtime/snapshot/NEEDS.md)`;
+  }
+  if (o instanceof WeakMap || o instanceof WeakSet || o instanceof Promise || tag === 'Generator' || tag === 'AsyncGenerator') {
+    return `a ${tag} cannot be saved`;
+  }
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  const name = typeof ctor === 'function' && ctor.name ? ctor.name : tag;
+  return `an instance of class ${name}, which is not registered (registerClass(${name}) makes it saveable)`;
+}
+
+/** The name of a built-in typed array class by its prototype (not subclasses such as Buffer). */
+function typedName(proto: object): string | undefined {
+  for (const k of Object.keys(TYPED)) if (TYPED[k].prototype === proto) return k;
+  return undefined;
+}
