@@ -29,6 +29,7 @@ function table(): Map<string, unknown> {
     'Channel.sendSequence': Channel.prototype.sendSequence,
   };
   for (const k of Object.keys(fns)) m.set(k, fns[k]);
+  addIntrinsics(m);
   for (const k of Object.getOwnPropertyNames(Symbol)) {
     const s = (Symbol as unknown as Record<string, unknown>)[k];
     if (typeof s === 'symbol') m.set(`Symbol.${k}`, s);
@@ -36,6 +37,45 @@ function table(): Map<string, unknown> {
   byName = m;
   byValue = new Map([...m].map(([k, v]) => [v, k]));
   return m;
+}
+
+/**
+ * JavaScript's own functions by name ("Array.prototype.push", "Math.max", "console.log"):
+ * compiled code keeps a method it calls in a frame temporary (`$t = out.push`), so a
+ * frame saved right after such a call holds it. Saved by reference, like module globals.
+ */
+const GLOBALS = [
+  'Object', 'Function', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'BigInt', 'Math', 'JSON', 'Reflect',
+  'Date', 'RegExp', 'Map', 'Set', 'WeakMap', 'WeakSet', 'Promise', 'ArrayBuffer', 'DataView', 'Error',
+  'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray',
+  'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array',
+  'BigUint64Array', 'console', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent',
+  'decodeURIComponent', 'encodeURI', 'decodeURI', 'structuredClone', 'queueMicrotask', 'setTimeout', 'clearTimeout',
+];
+function addIntrinsics(m: Map<string, unknown>): void {
+  const g = globalThis as Record<string, any>;
+  const add = (name: string, v: unknown) => {
+    if (typeof v === 'function' && !m.has(name)) m.set(name, v);
+  };
+  const members = (prefix: string, o: object | null | undefined) => {
+    if (o === null || o === undefined) return;
+    for (const k of Object.getOwnPropertyNames(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (d !== undefined && 'value' in d) add(`${prefix}.${k}`, d.value);
+    }
+  };
+  for (const name of GLOBALS) {
+    const v = g[name];
+    if (v === undefined || v === null) continue;
+    add(name, v);
+    members(name, v);
+    if (typeof v === 'function') members(`${name}.prototype`, v.prototype);
+  }
+  // %IteratorPrototype% and friends: `it.next` / `it.return` temps of for-of loops
+  members('ArrayIterator', Object.getPrototypeOf([][Symbol.iterator]()));
+  members('MapIterator', Object.getPrototypeOf(new Map()[Symbol.iterator]()));
+  members('SetIterator', Object.getPrototypeOf(new Set()[Symbol.iterator]()));
+  members('StringIterator', Object.getPrototypeOf(''[Symbol.iterator]()));
 }
 
 /** The builtin name of `v`, or undefined ("main" for the main tasklet). */

@@ -8,7 +8,7 @@ import { fail, type Meta } from './errors.js';
 import { fromBase64 } from './base64.js';
 import { hasPc } from './save-sched.js';
 import {
-  FORMAT, VERSION, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, STATES, type SnapshotData,
+  FORMAT, VERSION, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, HELPER_PC, STATES, type SnapshotData,
 } from './format.js';
 
 export interface Checked {
@@ -245,7 +245,7 @@ class Checker {
       const [fn, pc] = f;
       if (typeof fn === 'string') {
         if (!own(HELPER_KEYS, fn)) this.bad('UNKNOWN_FUNCTION', `frame ${j}: unknown runtime helper '${fn}'`);
-        if (pc !== (fn === 'Channel.sendSequence' ? 1 : 0)) this.bad('BAD_PC', `frame ${j}: resume point ${String(pc)} of ${fn}`);
+        if (pc !== (HELPER_PC[fn] ?? 0)) this.bad('BAD_PC', `frame ${j}: resume point ${String(pc)} of ${fn}`);
         if (f.length !== 2 + HELPER_KEYS[fn].length) this.bad('BAD_LOCALS', `frame ${j}: ${fn} saves ${HELPER_KEYS[fn].length} fields`);
         if (retry && j === 0) this.bad('NOT_RESTORABLE', 'wait()/join() must be called from a tasklet function');
       } else {

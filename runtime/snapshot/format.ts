@@ -32,7 +32,10 @@ export const HELPER_KEYS: Record<string, string[]> = {
   $forEach: LOOP, $map: LOOP, $filter: LOOP, $reduce: LOOP, $some: LOOP, $every: LOOP,
   $find: LOOP, $findIndex: LOOP, $flatMap: LOOP, $sort: ['s'], $ret: [],
   'Channel.sendSequence': ['th', 'it', 'n'],
+  atomic: ['t', 'old'],
 };
+/** The one resume point each helper saves. */
+export const HELPER_PC: Record<string, number> = { 'Channel.sendSequence': 1, atomic: 1 };
 
 /** Tasklet states as saved (the `state` field of a "K" entry). */
 export const STATES = ['dead', 'bound', 'new', 'done', 'paused', 'runnable', 'blocked', 'sleep', 'wait', 'join', 'select'] as const;

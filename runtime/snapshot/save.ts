@@ -175,6 +175,7 @@ export class Saver {
   drain(): void {
     for (let i = this.objs.length; i < this.queue.length; i++) {
       this.curParent = i;
+      this.curVia = '';
       this.outOfFrame();
       this.objs.push(this.encode(this.queue[i]));
     }

@@ -142,7 +142,8 @@ describe('snapshot values', () => {
     expect(codeOf(() => snapshot({ w: new WeakMap() }))).toMatch(/^UNSUPPORTED_VALUE: .*WeakMap/);
     expect(codeOf(() => snapshot([1, Symbol('u')]))).toMatch(/^UNIQUE_SYMBOL: .*root #0\[1\]/);
     expect(codeOf(() => snapshot({ f: () => 1 }))).toMatch(/^UNSUPPORTED_CLOSURE: .*root #0\.f/);
-    expect(codeOf(() => snapshot({ f: Math.max }))).toMatch(/^NATIVE_FUNCTION/);
+    expect(codeOf(() => snapshot({ f: Object.getOwnPropertyDescriptor(Map.prototype, 'size')?.get }))).toMatch(/^NATIVE_FUNCTION/);
+    expect(trip(Math.max, [].push)).toEqual([Math.max, [].push]); // JavaScript's own functions by name
     expect(codeOf(() => snapshot({ f: codeOf.bind(null) }))).toMatch(/^BOUND_FUNCTION/);
     expect(codeOf(() => snapshot(new Proxy({}, {})))).toMatch(/^UNSUPPORTED_VALUE: .*Proxy/);
     expect(codeOf(() => snapshot(Promise.resolve(1)))).toMatch(/^UNSUPPORTED_VALUE/);
