@@ -153,7 +153,8 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
  */
 function registerIfNamed(fn: NodePath<t.Function>, self: t.Expression | null, metaName: string, file: FileState): void {
   if (!self) return;
-  const register = () => t.expressionStatement(t.callExpression(t.identifier(runtimeImport(file, 'registerFunction')), [t.identifier(metaName), t.cloneNode(self)]));
+  const register = (target: t.Expression = self) =>
+    t.expressionStatement(t.callExpression(t.identifier(runtimeImport(file, 'registerFunction')), [t.identifier(metaName), t.cloneNode(target)]));
   const parent = fn.parentPath;
   if (fn.isFunctionDeclaration() && (parent?.isProgram() || (parent?.isExportNamedDeclaration() || parent?.isExportDefaultDeclaration()) && parent.parentPath?.isProgram())) {
     file.registrations.push(register()); // declarations are hoisted: register at the top
@@ -163,7 +164,9 @@ function registerIfNamed(fn: NodePath<t.Function>, self: t.Expression | null, me
   if (fn.isFunctionExpression() && parent?.isVariableDeclarator() && parent.parentPath?.parentPath?.isProgram() || parent?.parentPath?.parentPath?.isExportNamedDeclaration()) {
     const decl = parent!.parentPath!;
     const stmt = decl.parentPath!.isExportNamedDeclaration() ? decl.parentPath! : decl;
-    if (stmt.parentPath?.isProgram()) stmt.insertAfter(register());
+    // the function's own name is only visible inside it: register it through the constant
+    const id = (parent!.node as t.VariableDeclarator).id;
+    if (stmt.parentPath?.isProgram() && t.isIdentifier(id) && (decl.node as t.VariableDeclaration).kind === 'const') stmt.insertAfter(register(t.identifier(id.name)));
     return;
   }
   if ((fn.isClassMethod() || fn.isClassPrivateMethod()) && !fn.isClassPrivateMethod()) {
