@@ -67,10 +67,11 @@ function addIntrinsics(m: Map<string, unknown>): void {
   for (const name of GLOBALS) {
     const v = g[name];
     if (v === undefined || v === null) continue;
-    add(name, v);
+    if (!m.has(name)) m.set(name, v); // objects too: `$t = console` before `$t.log(...)`
     members(name, v);
     if (typeof v === 'function') members(`${name}.prototype`, v.prototype);
   }
+  m.set('globalThis', globalThis);
   // %IteratorPrototype% and friends: `it.next` / `it.return` temps of for-of loops
   members('ArrayIterator', Object.getPrototypeOf([][Symbol.iterator]()));
   members('MapIterator', Object.getPrototypeOf(new Map()[Symbol.iterator]()));
@@ -82,16 +83,19 @@ function addIntrinsics(m: Map<string, unknown>): void {
 export function builtinName(v: unknown): string | undefined {
   if (v === rt.main) return 'main';
   table();
-  return (byValue as Map<unknown, string>).get(v);
+  const n = (byValue as Map<unknown, string>).get(v);
+  if (n !== undefined || typeof v !== 'function') return n;
+  return methodNames.get(v);
 }
 
 export function builtinValue(name: string): unknown {
   if (name === 'main') return rt.main;
-  return table().get(name);
+  const v = table().get(name);
+  return v !== undefined || name[0] !== '@' ? v : classMember(name);
 }
 
 export function hasBuiltin(name: string): boolean {
-  return name === 'main' || table().has(name);
+  return name === 'main' || table().has(name) || (name[0] === '@' && classMember(name) !== undefined);
 }
 
 // ---- registered classes ----
@@ -114,6 +118,29 @@ export function registerClass(Cls: Function, name?: string): void {
   if (old !== undefined) classNames.delete(old.prototype);
   classes.set(n, Cls);
   classNames.set(Cls.prototype, n);
+  addMethods(n, Cls);
+}
+
+/**
+ * Methods of registered classes ("@Ledger.prototype.add", "@Ledger.create"), saved by
+ * reference: compiled code keeps the method it calls in a frame temporary.
+ */
+const methodNames = new Map<unknown, string>();
+function addMethods(name: string, Cls: Function): void {
+  for (const [prefix, o] of [[`@${name}.prototype.`, Cls.prototype], [`@${name}.`, Cls]] as const) {
+    for (const k of Object.getOwnPropertyNames(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (d !== undefined && typeof d.value === 'function' && k !== 'constructor' && !methodNames.has(d.value)) methodNames.set(d.value, prefix + k);
+    }
+  }
+}
+function classMember(name: string): unknown {
+  const m = /^@([^.]+)\.(prototype\.)?([^.]+)$/.exec(name);
+  const Cls = m !== null ? classes.get(m[1]) : undefined;
+  if (m === null || Cls === undefined) return undefined;
+  const o = m[2] !== undefined ? Cls.prototype : Cls;
+  const d = Object.getOwnPropertyDescriptor(o, m[3]);
+  return d !== undefined && typeof d.value === 'function' && m[3] !== 'constructor' ? d.value : undefined;
 }
 
 export function classNameOf(proto: object): string | undefined {

@@ -49,7 +49,7 @@ export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
   s.at('<tempval>');
   if (k === K_PAUSED || k === K_SCHED) return ['K', k === K_PAUSED ? 'paused' : 'runnable', flags, frames, s.val(t._v)];
   if (k === K_BLOCKED) {
-    const ch = qSentinel(t, isChannel);
+    const ch = channelOf(s, t);
     const dir = st & F_SEND ? 1 : -1;
     const value = dir > 0 ? s.val(t._v) : s.val(undefined);
     const at = st & F_TIMED ? deadline(t._v) : null;
@@ -77,6 +77,19 @@ export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
     cases.push([s.ref(n.ch), n.d, s.val(n.v)]);
   }
   return ['K', 'select', flags, frames, cases, deadline(g.timer)];
+}
+
+/**
+ * The channel `t` waits on. Finding it walks the queue, so the first walk maps every
+ * waiter of that channel: 100,000 tasklets in one queue cost one walk, not 100,000.
+ */
+function channelOf(s: Saver, t: Tasklet): QNode {
+  let ch = s.chanOf.get(t);
+  if (ch === undefined) {
+    ch = qSentinel(t, isChannel);
+    for (let n = ch._n as QNode; n !== ch; n = n._n as QNode) s.chanOf.set(n, ch);
+  }
+  return ch;
 }
 
 export function hasPc(m: Meta, pc: number): boolean {

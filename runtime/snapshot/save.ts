@@ -9,6 +9,7 @@ import { functionRegistry, type FunctionEntry } from '../compiled.js';
 import { builtinName, classNameOf, errorName, TYPED } from './builtins.js';
 import { fail, where, type Meta } from './errors.js';
 import { toBase64 } from './base64.js';
+import type { QNode } from '../queue.js';
 import {
   V_UNDEF, V_REF, V_NUM, V_BIGINT, V_BUILTIN, V_FN, V_SYMFOR, V_HOLE, PROTO_KEYS,
 } from './format.js';
@@ -43,6 +44,8 @@ export class Saver {
   private readonly parent: number[] = [];
   private readonly via: Array<string | Ctx> = [];
   readonly fns: Array<[string, string]> = [];
+  /** Channel of each waiter seen so far (save-sched.ts channelOf). */
+  readonly chanOf = new Map<object, QNode>();
   private readonly fnIds = new Map<string, number>();
   readonly classes: string[] = [];
   private readonly classIds = new Map<string, number>();

@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { snapshot, restore, registerClass, SnapshotError, Channel, StacklessError } from 'stackless';
 
-const trip = <T>(...roots: T[]): unknown[] => restore(JSON.parse(JSON.stringify(snapshot(...roots)))).roots;
+const trip = (...roots: unknown[]): unknown[] => restore(JSON.parse(JSON.stringify(snapshot(...roots)))).roots;
 
 class Point {
   constructor(public x: number, public y: number) {}
