@@ -19,6 +19,12 @@ export interface FixtureFlags {
   forceSwitch?: boolean;
   /** per-mode test timeout in ms (default 30000) */
   timeout?: number;
+  /**
+   * "F<n>": the transformed modes hang (a synchronous endless loop that no test timeout
+   * can stop) because of open failure F<n> in fixtures/FAILURES.md; they are skipped,
+   * and the runner fails while F<n> is not an open entry there. Remove once fixed.
+   */
+  hangs?: string;
   description?: string;
 }
 
@@ -53,7 +59,7 @@ export interface ExpectedDiagnostic {
   severity?: 'error' | 'warning';
 }
 
-const KNOWN_FLAGS = new Set(['nativeOnly', 'transformedOnly', 'usesRuntime', 'async', 'forceSwitch', 'timeout', 'description']);
+const KNOWN_FLAGS = new Set(['nativeOnly', 'transformedOnly', 'usesRuntime', 'async', 'forceSwitch', 'timeout', 'hangs', 'description']);
 
 function isDir(p: string): boolean {
   return statSync(p).isDirectory();
