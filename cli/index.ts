@@ -15,6 +15,9 @@ Commands:
                          transform applied (node --import stackless/register <file>)
   check <path>...        compile files (directories: every .js/.ts file in them, without
                          node_modules) and print the diagnostics; exit 1 on an error
+  inspect [--all] <snapshot.json>
+                         print a snapshot's tasklets (state, stack with source lines
+                         and locals) and channels
   help                   print this help
   version                print the version
 
@@ -88,8 +91,14 @@ async function main(argv: string[]): Promise<number> {
     case '-v':
       process.stdout.write(`${version()}\n`);
       return 0;
-    case 'inspect':
-      throw new UsageError("'stackless inspect' is not supported yet: this version cannot save snapshots");
+    case 'inspect': {
+      const all = args[0] === '--all';
+      const files = all ? args.slice(1) : args;
+      if (files.length !== 1) throw new UsageError("'stackless inspect' needs one snapshot file, e.g. stackless inspect snapshot.json");
+      if (!existsSync(resolve(files[0]))) throw new UsageError(`cannot find '${files[0]}'`);
+      const { inspect } = await import('./inspect.js');
+      return inspect(files[0], all, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }

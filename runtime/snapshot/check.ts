@@ -97,7 +97,7 @@ class Checker {
     for (const f of ['fns', 'classes', 'roots', 'objs'] as const) if (!Array.isArray(d[f])) this.bad('BAD_FORMAT', `${f} is not an array`);
     this.loc = 'fns';
     for (const f of d.fns) {
-      if (!Array.isArray(f) || f.length !== 2 || typeof f[0] !== 'string' || typeof f[1] !== 'string') this.bad('BAD_FORMAT', 'a function entry is not [id, fingerprint]');
+      if (!Array.isArray(f) || (f.length !== 2 && f.length !== 3) || typeof f[0] !== 'string' || typeof f[1] !== 'string') this.bad('BAD_FORMAT', 'a function entry is not [id, fingerprint, info?]');
       const e = functionRegistry.get(f[0]);
       if (e === undefined) {
         fail('UNKNOWN_FUNCTION', `cannot restore: no tasklet function with id '${f[0]}' is loaded`);

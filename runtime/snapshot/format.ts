@@ -45,11 +45,22 @@ export type State = (typeof STATES)[number];
 export const TF_ATOMIC = 1;
 export const TF_BTRAP = 2;
 
+/** Readable description of a saved function, for `stackless inspect` (restore ignores it). */
+export interface FnInfo {
+  name: string;
+  file: string;
+  line: number;
+  /** original local names, in the order of the frames' slots */
+  locals: string[];
+  /** flat (resume point, line, column) triples */
+  pcs: number[];
+}
+
 export interface SnapshotData {
   format: typeof FORMAT;
   version: number;
   time: number;
-  fns: Array<[string, string]>;
+  fns: Array<[string, string, FnInfo?]>;
   classes: string[];
   roots: unknown[];
   objs: unknown[][];

@@ -12,6 +12,7 @@ import { toBase64 } from './base64.js';
 import type { QNode } from '../queue.js';
 import {
   V_UNDEF, V_REF, V_NUM, V_BIGINT, V_BUILTIN, V_FN, V_SYMFOR, V_HOLE, PROTO_KEYS,
+  type FnInfo,
 } from './format.js';
 import { encodeTasklet, encodeChannel } from './save-sched.js';
 
@@ -43,7 +44,7 @@ export class Saver {
   /** For each object: the object it was first found in (-1: a root or a frame local) and how. */
   private readonly parent: number[] = [];
   private readonly via: Array<string | Ctx> = [];
-  readonly fns: Array<[string, string]> = [];
+  readonly fns: Array<[string, string, FnInfo]> = [];
   /** Channel of each waiter seen so far (save-sched.ts channelOf). */
   readonly chanOf = new Map<object, QNode>();
   private readonly fnIds = new Map<string, number>();
@@ -68,10 +69,13 @@ export class Saver {
   }
 
   /** Index of function `meta.id` in the snapshot's function table. */
-  fnIndex(meta: { id: string; fp: string }): number {
+  fnIndex(meta: FunctionEntry['meta']): number {
     let i = this.fnIds.get(meta.id);
     if (i === undefined) {
-      i = this.fns.push([meta.id, meta.fp]) - 1;
+      // The third item is for people (stackless inspect): restore reads only id and fingerprint.
+      const m = meta as Partial<Meta>;
+      const info = { name: meta.name, file: meta.file, line: meta.line, locals: (m.locals ?? []).map((l) => l[1]), pcs: m.pcs ?? [] };
+      i = this.fns.push([meta.id, meta.fp, info]) - 1;
       this.fnIds.set(meta.id, i);
     }
     return i;

@@ -68,7 +68,7 @@ describe('stackless CLI', () => {
 
     const inspect = runNode([cliPath, 'inspect', 'snapshot.json']);
     expect(inspect.status).toBe(2);
-    expect(inspect.stderr).toContain("'stackless inspect' is not supported yet");
+    expect(inspect.stderr).toContain("cannot find 'snapshot.json'");
 
     const unknown = runNode([cliPath, 'frobnicate']);
     expect(unknown.status).toBe(2);
