@@ -8,6 +8,7 @@ import { prepareFunction, type PrepareEnv } from './analyze/prepare.js';
 import { CallSites } from './analyze/callsites.js';
 import { layoutFrame, type FrameLayout } from './analyze/bindings.js';
 import { hoistDeclarations } from './analyze/declarations.js';
+import { convertClosures } from './analyze/closures.js';
 import { FunctionContext, type Names } from './lower/context.js';
 import { lowerStatements } from './lower/statements.js';
 import { assemble, frameKey, frameLocals } from './emit/assemble.js';
@@ -103,6 +104,11 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const layout = layoutFrame(fn, cs, reserved, file.unique, () => runtimeImport(file, 'TDZ'));
   const tdzSentinel = layout.tdz.size ? runtimeImport(file, 'TDZ') : null;
   hoistDeclarations(fn, layout);
+  convertClosures(fn, layout, prepared.qualifiedName, {
+    unique: file.unique,
+    importRuntime: (name) => runtimeImport(file, name),
+    moduleId: file.moduleId,
+  }, [prepared.argsLocal, prepared.newTargetLocal].filter((x): x is string => x !== null));
   bindClosureEnvs(fn, layout);
 
   const lowering = new CallSites(oracle, file.ticks);

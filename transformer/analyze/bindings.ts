@@ -241,7 +241,11 @@ function mayBeInTdz(b: Binding, fn: NodePath, r: NodePath): boolean {
   // a switch body is one scope: another case can run without the declaration having run
   if (t.isSwitchStatement(b.scope.block)) return true;
   const declEnd = b.path.node.end ?? Infinity;
-  return r.getFunctionParent() !== fn || (r.node.start ?? 0) < declEnd;
+  // inside a closure, what matters is where the closure is created: one created after
+  // the declaration can only run once the binding is initialised
+  let site: NodePath = r;
+  for (let p: NodePath | null = r; p && p !== fn; p = p.parentPath) if (p.isFunction() || p.isClass()) site = p;
+  return (site.node.start ?? 0) < declEnd;
 }
 
 function temporalDeadZoneRefs(b: Binding, fn: NodePath): NodePath[] {

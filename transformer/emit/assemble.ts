@@ -116,6 +116,24 @@ export function assemble(input: AssembleInput): t.Statement[] {
         t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.unaryExpression('-', id(n.pc)))),
       ]),
     ),
+    // still in the entry state, which changes nothing outside this activation: the call
+    // that entered it may simply be made again, so let the caller spill and retry it
+    ...(entryIsPure(ctx.em.states[0]!.body, new Set(locals))
+      ? [
+          t.ifStatement(
+            t.logicalExpression(
+              '&&',
+              t.binaryExpression('===', id(n.pc), t.numericLiteral(0)),
+              t.logicalExpression(
+                '&&',
+                t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')),
+                t.binaryExpression('===', t.memberExpression(t.cloneNode(err), id('message')), t.stringLiteral('Maximum call stack size exceeded')),
+              ),
+            ),
+            t.throwStatement(t.cloneNode(err)),
+          ),
+        ]
+      : []),
     ...exceptionRoutes(ctx, err),
     // not ours to retry any more: a caller must not re-run a call that did run
     t.ifStatement(t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')), t.expressionStatement(t.assignmentExpression('=', rt('spent'), t.cloneNode(err)))),
@@ -199,3 +217,34 @@ export function assemble(input: AssembleInput): t.Statement[] {
   ];
 }
 
+
+/**
+ * Does the entry state (the code before the first resume point) only compute
+ * and write this activation's own locals? Then running it twice is harmless.
+ */
+function entryIsPure(stmts: t.Statement[], locals: Set<string>): boolean {
+  const pureExpr = (e: t.Node | null | undefined): boolean => {
+    if (e == null) return true;
+    if (t.isIdentifier(e) || t.isLiteral(e) && !t.isTemplateLiteral(e) || t.isThisExpression(e)) return true;
+    if (t.isTemplateLiteral(e)) return e.expressions.every(pureExpr);
+    if (t.isUnaryExpression(e)) return e.operator !== 'delete' && pureExpr(e.argument);
+    if (t.isBinaryExpression(e) || t.isLogicalExpression(e)) return pureExpr(e.left) && pureExpr(e.right);
+    if (t.isConditionalExpression(e)) return pureExpr(e.test) && pureExpr(e.consequent) && pureExpr(e.alternate);
+    if (t.isMemberExpression(e)) return pureExpr(e.object) && (!e.computed || pureExpr(e.property));
+    if (t.isArrayExpression(e)) return e.elements.every((x) => x === null || (!t.isSpreadElement(x) && pureExpr(x)));
+    if (t.isObjectExpression(e)) return e.properties.every((p) => t.isObjectProperty(p) && !p.computed && pureExpr(p.value));
+    if (t.isAssignmentExpression(e)) return t.isIdentifier(e.left) && locals.has(e.left.name) && pureExpr(e.right);
+    if (t.isUpdateExpression(e)) return t.isIdentifier(e.argument) && locals.has(e.argument.name);
+    if (t.isSequenceExpression(e)) return e.expressions.every(pureExpr);
+    return false;
+  };
+  const pureStmt = (s: t.Statement): boolean => {
+    if (t.isExpressionStatement(s)) return pureExpr(s.expression);
+    if (t.isReturnStatement(s)) return pureExpr(s.argument);
+    if (t.isIfStatement(s)) return pureExpr(s.test) && pureStmt(s.consequent) && (!s.alternate || pureStmt(s.alternate));
+    if (t.isBlockStatement(s)) return s.body.every(pureStmt);
+    if (t.isEmptyStatement(s)) return true;
+    return false;
+  };
+  return stmts.every(pureStmt);
+}

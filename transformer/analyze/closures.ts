@@ -1,0 +1,130 @@
+/**
+ * Closure conversion for functions created inside a tasklet function. A nested
+ * function whose free variables are only module-level names and the tasklet
+ * function's environment objects is moved into a module-level *factory*:
+ *
+ *     function $mk_inner($e, $b1) { return function inner() { ... $e.x ... }; }
+ *
+ * and created with `closure($mk_inner($e, $b1), $factoryMeta, $e, $b1)`. The
+ * runtime then knows each such closure's factory id and environments, so a
+ * snapshot saves it by id plus environment (identity and sharing kept) and a
+ * restore re-creates it without evaluating any code. Passing the environments
+ * as arguments also gives a closure made in a loop its own iteration's
+ * environment. Functions that capture anything else stay where they are (they
+ * work, but cannot be saved).
+ */
+import type { NodePath } from '@babel/traverse';
+import * as t from '@babel/types';
+import type { FrameLayout } from './bindings.js';
+
+export interface ClosureEnv {
+  unique: (base: string) => string;
+  importRuntime: (exported: string) => string;
+  moduleId: string;
+}
+
+function holderNames(layout: FrameLayout): Set<string> {
+  const names = new Set<string>();
+  if (layout.env) names.add(layout.env.name);
+  for (const env of layout.blockEnvs.values()) names.add(env.name);
+  return names;
+}
+
+/** Holders the function reads, or null when it captures something a factory cannot pass. */
+function freeHolders(n: NodePath<t.Function>, holders: Set<string>, locals: Set<string>): string[] | null {
+  const used = new Set<string>();
+  let ok = true;
+  n.traverse({
+    ReferencedIdentifier(p: NodePath<t.Identifier | t.JSXIdentifier>) {
+      if (!ok || !p.isIdentifier()) return;
+      const name = p.node.name;
+      if (holders.has(name)) {
+        used.add(name);
+        return;
+      }
+      const b = p.scope.getBinding(name);
+      if (!b) {
+        // a frame local the compiler introduced (`$args`, ...) cannot be passed to a factory
+        if (locals.has(name)) ok = false;
+        return; // a global, or a name the compiler added at module level
+      }
+      if (b.scope.path.isProgram()) return;
+      // bound inside the function itself?
+      if (b.scope.path === n || b.scope.path.isDescendant(n)) return;
+      ok = false;
+    },
+    ThisExpression(p: NodePath<t.ThisExpression>) {
+      if (n.isArrowFunctionExpression() && p.getFunctionParent() === n) ok = false;
+    },
+    Super() {
+      ok = false;
+    },
+    MetaProperty() {
+      if (n.isArrowFunctionExpression()) ok = false;
+    },
+  });
+  if (n.isArrowFunctionExpression()) {
+    n.traverse({
+      Identifier(p: NodePath<t.Identifier>) {
+        if (p.node.name === 'arguments' && p.isReferencedIdentifier() && !p.scope.hasBinding('arguments', true)) ok = false;
+      },
+    });
+  }
+  return ok ? [...used] : null;
+}
+
+function functionName(n: NodePath<t.Function>, index: number): string {
+  const node = n.node;
+  if ((t.isFunctionExpression(node) || t.isFunctionDeclaration(node)) && node.id) return node.id.name;
+  const parent = n.parentPath;
+  if (parent?.isVariableDeclarator() && t.isIdentifier(parent.node.id)) return parent.node.id.name;
+  if (parent?.isAssignmentExpression() && t.isIdentifier(parent.node.left)) return parent.node.left.name;
+  if (parent?.isAssignmentExpression() && t.isMemberExpression(parent.node.left) && t.isIdentifier(parent.node.left.property)) return parent.node.left.property.name;
+  return `<anonymous ${index}>`;
+}
+
+export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, qualifiedName: string, env: ClosureEnv, extraLocals: string[]): void {
+  const holders = holderNames(layout);
+  const locals = new Set([...layout.locals, ...extraLocals]);
+  const sites: NodePath<t.Function>[] = [];
+  fn.traverse({
+    Function(p: NodePath<t.Function>) {
+      p.skip();
+      if (p.isFunctionExpression() || p.isArrowFunctionExpression()) sites.push(p);
+    },
+    Class(p: NodePath<t.Class>) {
+      p.skip();
+    },
+  });
+  sites.forEach((n, index) => {
+    const used = freeHolders(n, holders, locals);
+    if (used === null) return;
+    const name = functionName(n, index);
+    const factory = t.identifier(env.unique(`$mk_${name.replace(/[^A-Za-z0-9_$]/g, '_')}`));
+    const metaName = t.identifier(env.unique('$factory'));
+    const loc = n.node.loc?.start;
+    const meta = t.objectExpression([
+      t.objectProperty(t.identifier('id'), t.stringLiteral(`${env.moduleId}#${qualifiedName}/${name}`)),
+      t.objectProperty(t.identifier('name'), t.stringLiteral(name)),
+      t.objectProperty(t.identifier('file'), t.stringLiteral(env.moduleId)),
+      t.objectProperty(t.identifier('line'), t.numericLiteral(loc?.line ?? 0)),
+      t.objectProperty(t.identifier('column'), t.numericLiteral(loc?.column ?? 0)),
+    ]);
+    const params = used.map((h) => t.identifier(h));
+    const node = n.node as t.Expression;
+    // placed at the top of the module now, so the compile loop still finds a marked function
+    // inside it; imports are hoisted, and the metadata is initialised before any user code runs
+    const program = n.findParent((q) => q.isProgram()) as NodePath<t.Program>;
+    program.unshiftContainer('body', [
+      t.functionDeclaration(factory, params, t.blockStatement([t.returnStatement(node)])),
+      t.variableDeclaration('const', [t.variableDeclarator(metaName, meta)]),
+      t.expressionStatement(t.callExpression(t.identifier(env.importRuntime('registerFactory')), [t.cloneNode(metaName), t.cloneNode(factory)])),
+    ]);
+    const make = t.callExpression(t.cloneNode(factory), used.map((h) => t.identifier(h)));
+    const call = t.callExpression(t.identifier(env.importRuntime('closure')), [make, t.cloneNode(metaName), ...used.map((h) => t.identifier(h))]);
+    (make as any)._stacklessInternal = true;
+    (call as any)._stacklessInternal = true;
+    layout.closureEnvs.delete(n.node);
+    n.replaceWith(call);
+  });
+}
