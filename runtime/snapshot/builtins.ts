@@ -14,6 +14,8 @@ import { $ret } from '../driver.js';
 import { fail } from './errors.js';
 
 let byName: Map<string, unknown> | null = null;
+/** Names of the runtime's own functions: the only builtins a tasklet may be bound to. */
+export const RUNTIME_FUNCTIONS = new Set<string>();
 let byValue: Map<unknown, string> | null = null;
 
 function table(): Map<string, unknown> {
@@ -28,7 +30,10 @@ function table(): Map<string, unknown> {
     $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort, $ret,
     'Channel.sendSequence': Channel.prototype.sendSequence,
   };
-  for (const k of Object.keys(fns)) m.set(k, fns[k]);
+  for (const k of Object.keys(fns)) {
+    m.set(k, fns[k]);
+    if (typeof fns[k] === 'function') RUNTIME_FUNCTIONS.add(k);
+  }
   addIntrinsics(m);
   for (const k of Object.getOwnPropertyNames(Symbol)) {
     const s = (Symbol as unknown as Record<string, unknown>)[k];
@@ -45,13 +50,15 @@ function table(): Map<string, unknown> {
  * frame saved right after such a call holds it. Saved by reference, like module globals.
  */
 const GLOBALS = [
-  'Object', 'Function', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'BigInt', 'Math', 'JSON', 'Reflect',
+  'Object', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'BigInt', 'Math', 'JSON', 'Reflect',
   'Date', 'RegExp', 'Map', 'Set', 'WeakMap', 'WeakSet', 'Promise', 'ArrayBuffer', 'DataView', 'Error',
   'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray',
   'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array',
   'BigUint64Array', 'console', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent',
-  'decodeURIComponent', 'encodeURI', 'decodeURI', 'structuredClone', 'queueMicrotask', 'setTimeout', 'clearTimeout',
+  'decodeURIComponent', 'encodeURI', 'decodeURI', 'structuredClone',
 ];
+// Not here on purpose: Function, eval, setTimeout/setInterval (they take source text in
+// browsers) — a restored value must never be a way to evaluate code.
 function addIntrinsics(m: Map<string, unknown>): void {
   const g = globalThis as Record<string, any>;
   const add = (name: string, v: unknown) => {

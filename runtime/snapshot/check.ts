@@ -3,7 +3,7 @@
 // prototype keys, and the tasklet/channel cross-links. Restore builds only after this
 // passed, so a bad snapshot leaves the scheduler exactly as it was.
 import { functionRegistry, type FunctionEntry } from '../compiled.js';
-import { classByName, errorClass, hasBuiltin, builtinValue, TYPED } from './builtins.js';
+import { classByName, errorClass, hasBuiltin, RUNTIME_FUNCTIONS, TYPED } from './builtins.js';
 import { fail, type Meta } from './errors.js';
 import { fromBase64 } from './base64.js';
 import { hasPc } from './save-sched.js';
@@ -21,6 +21,14 @@ export interface Checked {
 }
 
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+/** A short rendering of bad input for messages (which may be cyclic when not from JSON). */
+function short(v: unknown): string {
+  try {
+    return String(JSON.stringify(v)).slice(0, 80);
+  } catch {
+    return Array.isArray(v) ? '<array>' : typeof v;
+  }
+}
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 
 class Checker {
@@ -56,10 +64,10 @@ class Checker {
         if (t === 4 && typeof a === 'string' && hasBuiltin(a)) return;
         if (t === 5 && isInt(a) && a >= 0 && a < this.fns.length) return;
         if (t === 6 && typeof a === 'string') return;
-        if (t === 1 || t === 4 || t === 5) this.bad('BAD_REF', `reference ${JSON.stringify(v).slice(0, 80)} points nowhere`);
+        if (t === 1 || t === 4 || t === 5) this.bad('BAD_REF', `reference ${short(v)} points nowhere`);
       }
     }
-    this.bad('BAD_VALUE', `not a value: ${String(JSON.stringify(v)).slice(0, 80)}`);
+    this.bad('BAD_VALUE', `not a value: ${short(v)}`);
   }
 
   /** An index of an object-table entry with tag `tag`. */
@@ -177,7 +185,7 @@ class Checker {
       case 'K': return this.tasklet(e);
       case 'H': return this.channel(e);
     }
-    this.bad('BAD_FORMAT', `unknown entry tag ${JSON.stringify(e[0])}`);
+    this.bad('BAD_FORMAT', `unknown entry tag ${short(e[0])}`);
   }
 
   view(e: unknown[]): void {
@@ -191,7 +199,7 @@ class Checker {
 
   tasklet(e: unknown[]): void {
     const state = e[1] as (typeof STATES)[number];
-    if (!STATES.includes(state)) this.bad('BAD_TASKLET', `unknown tasklet state ${JSON.stringify(e[1])}`);
+    if (!STATES.includes(state)) this.bad('BAD_TASKLET', `unknown tasklet state ${short(e[1])}`);
     if (!isInt(e[2]) || e[2] < 0 || e[2] > 3) this.bad('BAD_TASKLET', 'tasklet flags');
     const n = { dead: 3, bound: 4, new: 5, done: 5, paused: 5, runnable: 5, blocked: 9, sleep: 5, wait: 4, join: 4, select: 6 }[state];
     if (e.length !== n) this.bad('BAD_TASKLET', `a ${state} tasklet entry has ${n} items`);
@@ -233,7 +241,7 @@ class Checker {
 
   fnValue(v: unknown): void {
     this.val(v);
-    const ok = Array.isArray(v) && (v[0] === 5 || (v[0] === 4 && typeof builtinValue(v[1] as string) === 'function'));
+    const ok = Array.isArray(v) && (v[0] === 5 || (v[0] === 4 && RUNTIME_FUNCTIONS.has(v[1] as string)));
     if (!ok) this.bad('BAD_TASKLET', 'a tasklet function is not a registered function');
   }
 
