@@ -9,10 +9,11 @@
 import * as t from '@babel/types';
 import type { FunctionContext } from './context.js';
 import { emitCallSite, type CallShape } from './callsite.js';
-import { destructure } from './patterns.js';
+import { explodeAssignment } from './assignments.js';
+import { explodeOptional } from './chains.js';
 
 /** Values that no call can change and that are free to evaluate twice. */
-function isStable(node: t.Node, ctx: FunctionContext): boolean {
+export function isStable(node: t.Node, ctx: FunctionContext): boolean {
   if (t.isLiteral(node) && !t.isTemplateLiteral(node)) return true;
   if (t.isThisExpression(node) || t.isSuper(node)) return true;
   if (t.isIdentifier(node) && (node.name === 'undefined' || ctx.temps.includes(node.name))) return true;
@@ -42,14 +43,14 @@ export function toTemp(ctx: FunctionContext, value: t.Expression): t.Identifier 
   return t.identifier(tmp.name);
 }
 
-type Part = t.Expression | t.SpreadElement;
+export type Part = t.Expression | t.SpreadElement;
 
 /**
  * Explode operands in order. An operand is saved in a temporary when a later
  * one contains a call site; with `retry`, also when evaluating it again at a
  * retry could differ (side effects, spreads).
  */
-function explodeParts(ctx: FunctionContext, parts: Part[], retry: boolean): Part[] {
+export function explodeParts(ctx: FunctionContext, parts: Part[], retry: boolean): Part[] {
   const out: Part[] = [];
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
@@ -340,122 +341,3 @@ function explodeObject(ctx: FunctionContext, node: t.ObjectExpression): t.Expres
   return t.objectExpression(out as any);
 }
 
-function explodeAssignment(ctx: FunctionContext, node: t.AssignmentExpression, ignore: boolean): t.Expression {
-  const em = ctx.em;
-  const left = node.left;
-  const op = node.operator;
-  if (t.isObjectPattern(left) || t.isArrayPattern(left)) {
-    const value = toTemp(ctx, explode(ctx, node.right));
-    if (ctx.cs.contains(left)) destructure(ctx, left, value);
-    else em.emit(t.expressionStatement(t.assignmentExpression('=', left, t.cloneNode(value))));
-    return t.identifier(value.name);
-  }
-  // evaluate the target's object and key first, once
-  let target: t.LVal;
-  if (t.isMemberExpression(left)) {
-    const rightCall = ctx.cs.contains(node.right);
-    const keyCall = left.computed && ctx.cs.contains(left.property);
-    let o = explode(ctx, left.object as t.Expression);
-    if ((rightCall || keyCall || op !== '=') && !isStable(o, ctx)) o = toTemp(ctx, o as t.Expression);
-    let key: t.Expression = left.property as t.Expression;
-    if (left.computed) {
-      key = explode(ctx, left.property as t.Expression);
-      if ((rightCall || op !== '=') && !isStable(key, ctx)) key = toTemp(ctx, key);
-    }
-    target = t.memberExpression(o, key as t.Expression, left.computed);
-  } else target = left as t.LVal;
-  const targetExpr = () => t.cloneNode(target) as t.Expression;
-  if (op === '=') {
-    const value = explode(ctx, node.right);
-    const assign = t.assignmentExpression('=', target as any, value);
-    if (ignore) {
-      em.emit(t.expressionStatement(assign));
-      return t.identifier('undefined');
-    }
-    return assign;
-  }
-  if (op === '&&=' || op === '||=' || op === '??=') {
-    const end = ctx.newLabel('logicalAssign');
-    const cur = toTemp(ctx, targetExpr());
-    const skip =
-      op === '&&=' ? t.unaryExpression('!', cur) : op === '||=' ? t.cloneNode(cur) : t.binaryExpression('!=', t.cloneNode(cur), t.nullLiteral());
-    em.emit(t.ifStatement(skip, t.blockStatement(em.jumpStatements(end))));
-    const value = explode(ctx, node.right);
-    em.emit(t.expressionStatement(t.assignmentExpression('=', t.cloneNode(cur), t.assignmentExpression('=', target as any, value))));
-    em.mark(end);
-    return t.identifier(cur.name);
-  }
-  // compound: read the old value before the right-hand side runs
-  const old = toTemp(ctx, targetExpr());
-  const value = explode(ctx, node.right);
-  const binOp = op.slice(0, -1) as t.BinaryExpression['operator'];
-  return t.assignmentExpression('=', target as any, t.binaryExpression(binOp, t.cloneNode(old), value));
-}
-
-/**
- * `a?.b.c(x)`: evaluate the chain link by link; the first nullish link ends the
- * whole chain with `undefined`.
- */
-function explodeOptional(ctx: FunctionContext, node: t.OptionalCallExpression | t.OptionalMemberExpression, ignore: boolean): t.Expression {
-  const em = ctx.em;
-  const result = ctx.temp();
-  const end = ctx.newLabel('chainEnd');
-  const value = lowerChain(ctx, node, end, result);
-  em.emit(t.expressionStatement(t.assignmentExpression('=', t.identifier(result.name), value)));
-  em.mark(end);
-  void ignore;
-  return t.identifier(result.name);
-}
-
-/** Returns an expression for `node`'s value, jumping to `end` with result=undefined on a nullish optional link. */
-function lowerChain(ctx: FunctionContext, node: t.Expression, end: import('./emitter.js').Label, result: t.Identifier): t.Expression {
-  const em = ctx.em;
-  const bail = (v: t.Expression) => {
-    em.emit(
-      t.ifStatement(
-        t.binaryExpression('==', v, t.nullLiteral()),
-        t.blockStatement([
-          t.expressionStatement(t.assignmentExpression('=', t.identifier(result.name), t.identifier('undefined'))),
-          ...em.jumpStatements(end),
-        ]),
-      ),
-    );
-  };
-  if (t.isOptionalMemberExpression(node) || (t.isMemberExpression(node) && isChainPart(node.object))) {
-    if (t.isSuper(node.object)) return t.memberExpression(t.super(), node.property as t.Expression, node.computed);
-    const obj = toTemp(ctx, lowerChain(ctx, node.object as t.Expression, end, result));
-    if ((node as t.OptionalMemberExpression).optional) bail(t.cloneNode(obj));
-    const key = node.computed ? toTemp(ctx, explode(ctx, node.property as t.Expression)) : node.property;
-    return t.memberExpression(t.cloneNode(obj), key as t.Expression, node.computed);
-  }
-  if (t.isOptionalCallExpression(node) || (t.isCallExpression(node) && isChainPart(node.callee))) {
-    const callee = node.callee as t.Expression;
-    let thisArg: t.Expression;
-    let fn: t.Identifier;
-    if (t.isMemberExpression(callee) || t.isOptionalMemberExpression(callee)) {
-      // super.m?.() looks m up on the parent, and calls it with this
-      const isSuper = t.isSuper(callee.object);
-      const obj: t.Expression = isSuper ? t.super() : toTemp(ctx, lowerChain(ctx, callee.object as t.Expression, end, result));
-      if ((callee as t.OptionalMemberExpression).optional && !isSuper) bail(t.cloneNode(obj));
-      const key = callee.computed ? toTemp(ctx, explode(ctx, callee.property as t.Expression)) : callee.property;
-      fn = toTemp(ctx, t.memberExpression(t.cloneNode(obj), key as t.Expression, callee.computed));
-      thisArg = isSuper ? t.thisExpression() : t.cloneNode(obj);
-    } else {
-      fn = toTemp(ctx, lowerChain(ctx, callee, end, result));
-      thisArg = t.identifier('undefined');
-    }
-    if ((node as t.OptionalCallExpression).optional) bail(t.cloneNode(fn));
-    const args = explodeParts(ctx, node.arguments as Part[], true);
-    const shape: CallShape = {
-      token: t.cloneNode(fn),
-      call: t.callExpression(t.memberExpression(t.cloneNode(fn), t.identifier('call')), [thisArg, ...args]),
-    };
-    return emitCallSite(ctx, shape, true)!;
-  }
-  return explode(ctx, node);
-}
-
-function isChainPart(node: t.Node): boolean {
-  return t.isOptionalMemberExpression(node) || t.isOptionalCallExpression(node) ||
-    (t.isMemberExpression(node) && isChainPart(node.object)) || (t.isCallExpression(node) && isChainPart(node.callee));
-}

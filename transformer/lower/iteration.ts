@@ -9,7 +9,8 @@ import * as t from '@babel/types';
 import type { FunctionContext } from './context.js';
 import { explode, toTemp } from './expressions.js';
 import { emitCallSite } from './callsite.js';
-import { lowerStatement, assignTarget, createBlockEnv, backEdge } from './statements.js';
+import { lowerStatement, assignTarget, createBlockEnv } from './statements.js';
+import { backEdge } from './loops.js';
 
 function assign(target: t.LVal, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', target, value));
