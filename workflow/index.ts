@@ -1,0 +1,17 @@
+// stackless/workflow: durable workflows on tasklets and snapshots (docs/workflows.md).
+import { registerClass } from '../runtime/index.js';
+import { NonRetryableError, WorkflowError } from './errors.js';
+
+export { createEngine, Engine, type EngineOptions, type StartOptions, type RunInfo, type RunHandle } from './engine.js';
+export { step, sleep, signal } from './primitives.js';
+export { sqliteStore, SqliteStore, DEFAULT_DB } from './sqlite.js';
+export { NonRetryableError, WorkflowError, type WorkflowErrorCode, type StoredError } from './errors.js';
+export type { StepOptions, StepContext, StepFn } from './steps.js';
+export type { DrainReport } from './runner.js';
+export type { Store, RunRecord, RunStatus, StoredJournalEntry, JournalEntry } from './store.js';
+export type { FrameView } from './view.js';
+export { parseDuration } from './duration.js';
+
+// A step's error is thrown into the workflow and saved with its checkpoint: these must be saveable.
+registerClass(NonRetryableError, 'stackless/workflow#NonRetryableError');
+registerClass(WorkflowError, 'stackless/workflow#WorkflowError');
