@@ -138,7 +138,14 @@ export class SqliteStore implements Store {
   listRuns(filter: ListFilter = {}): RunRecord[] {
     const limit = filter.limit ?? -1;
     const rows = (filter.status !== undefined ? this.q.listStatus.all(filter.status, limit) : this.q.list.all(limit)) as Row[];
-    return rows.map(toRecord);
+    // one unreadable row must not hide the others: it is listed as failed, with why
+    return rows.map((r) => {
+      try {
+        return toRecord(r);
+      } catch (e) {
+        return { ...toRecord({ ...r, status: 'failed', waiting_for: null }), corrupt: (e as Error).message };
+      }
+    });
   }
   dueRuns(now: number, limit: number): string[] {
     return (this.q.due.all({ now, limit }) as Row[]).map((r) => r.id as string);
@@ -186,8 +193,8 @@ function prepare(db: Db) {
   const cols = 'id, fn, fp, status, input, snapshot, wake_at, waiting_for, cancel, result, error, frames, steps, checkpoints, created_at, updated_at';
   return {
     get: db.prepare(`SELECT ${cols} FROM runs WHERE id = ?`),
-    list: db.prepare(`SELECT ${cols} FROM runs ORDER BY created_at, id LIMIT ?`),
-    listStatus: db.prepare(`SELECT ${cols} FROM runs WHERE status = ? ORDER BY created_at, id LIMIT ?`),
+    list: db.prepare(`SELECT ${cols} FROM runs ORDER BY created_at, rowid LIMIT ?`),
+    listStatus: db.prepare(`SELECT ${cols} FROM runs WHERE status = ? ORDER BY created_at, rowid LIMIT ?`),
     create: db.prepare(`INSERT OR IGNORE INTO runs (id, fn, fp, status, input, snapshot, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`),
     // a run is due when running (new, retried, or left by a crashed worker), or waiting and woken
     due: db.prepare(`SELECT id FROM runs r WHERE r.status = 'running'

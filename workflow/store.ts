@@ -35,6 +35,8 @@ export interface RunRecord {
   checkpoints: number;
   createdAt: number;
   updatedAt: number;
+  /** Set (by listRuns only) when the stored row is unreadable: why. */
+  corrupt?: string;
 }
 
 export interface NewRun {
