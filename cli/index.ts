@@ -18,6 +18,8 @@ Commands:
   inspect [--all] <snapshot.json>
                          print a snapshot's tasklets (state, stack with source lines
                          and locals) and channels
+  workflows <list | show <id> | cancel <id> | retry <id>> [--db file] [--json]
+                         durable workflow runs in a store (stackless workflows help)
   help                   print this help
   version                print the version
 
@@ -98,6 +100,10 @@ async function main(argv: string[]): Promise<number> {
       if (!existsSync(resolve(files[0]))) throw new UsageError(`cannot find '${files[0]}'`);
       const { inspect } = await import('./inspect.js');
       return inspect(files[0], all, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
+    }
+    case 'workflows': {
+      const { workflows } = await import('./workflows.js');
+      return workflows(args, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -181,15 +181,21 @@ export class Engine extends Runner {
       if (!wanted()) return;
       live.step = null;
       live.ctx.steps++;
-      live.stepsDone++;
-      const data = outcome.ok ? { value: preview(outcome.value) } : { error: toStoredError(outcome.error) };
-      live.journal.push({ kind: 'step', name, attempt: outcome.attempts, data });
       if (live.ctx.ctl.balance >= 0) return; // killed meanwhile: no longer waiting for it
       dropDeadTemporaries(live.t, fn);
-      if (outcome.ok) live.ctx.ctl.send(outcome.value);
-      else live.ctx.ctl.sendThrow(saveable(outcome.error));
-      // the checkpoint that makes the step's result durable, with its journal entry
-      this.checkpoint(live, 'running', null, [], this.stepReport);
+      if (outcome.ok) {
+        live.stepsDone++;
+        live.journal.push({ kind: 'step', name, attempt: outcome.attempts, data: { value: preview(outcome.value) } });
+        live.ctx.ctl.send(outcome.value);
+        // the checkpoint that makes the step's result durable, with its journal entry
+        this.checkpoint(live, 'running', null, [], this.stepReport);
+      } else {
+        // No checkpoint after a failed step: if the workflow does not catch the error, the run
+        // fails and its last checkpoint is still from before the step, so retry() runs the
+        // step again. If it catches it, its next blocking point checkpoints as usual.
+        this.store.appendJournal(live.id, [{ kind: 'step', name, attempt: outcome.attempts, data: { error: toStoredError(outcome.error) } }]);
+        live.ctx.ctl.sendThrow(saveable(outcome.error));
+      }
       live.clean = false; // it runs on from here: its next park needs a checkpoint
     });
     const tracked: Promise<void> = p.finally(() => this.inflight.delete(tracked));
