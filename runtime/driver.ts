@@ -48,6 +48,7 @@ export function drive(t: Tasklet): void {
   let F: Frame | null;
   let v: unknown;
   let k: 0 | 1 = 0;
+  let retry = false; // F is resumed at its retry entry after a spill
   if (t._st & F_NEW) {
     const fn = t._top as Function;
     const a = t._v as unknown[] | Bomb;
@@ -67,6 +68,7 @@ export function drive(t: Tasklet): void {
     if (unwound()) return;
     v = undefined;
     k = 0;
+    retry = true;
   } else {
     F = t._top as Frame;
     v = t._v;
@@ -91,15 +93,43 @@ export function drive(t: Tasklet): void {
       k = 1;
     }
     if (rt.u !== 0) {
-      F = t._top = closeChain(up);
+      const top = closeChain(up);
+      if (rt.u === 2 && retry && noProgress(F, top, up)) {
+        rt.u = 0;
+        F = t._top = top;
+        v = overflow();
+        k = 1;
+        retry = false;
+        continue;
+      }
+      F = t._top = top;
       if (unwound()) return;
       v = undefined;
       k = 0;
+      retry = true;
       continue;
     }
+    retry = false;
     if (up === null) return finish(t, v, k);
     F = up;
   }
+}
+
+/**
+ * A retried call spilled again at once, saving no deeper frame: the JS stack below
+ * the driver is nearly full (ordinary frames under a boundary, or main blocked deep
+ * in its own recursion), so retrying would loop forever. The call then fails as a
+ * native overflow would (fixtures F18).
+ */
+function noProgress(retried: Frame, top: Frame, up: Frame | null): boolean {
+  return top.up === up && top.f === retried.f && top.pc === retried.pc;
+}
+
+/** The RangeError thrown at a call that cannot get stack; marked spent so no frame retries it. */
+function overflow(): RangeError {
+  const e = new RangeError('Maximum call stack size exceeded');
+  rt.spent = e;
+  return e;
 }
 
 /** After an unwind: true if it was a suspension (committed), false for a stack spill. */
@@ -155,7 +185,7 @@ export function driveMain(): unknown {
 
 /** Names the boundary for the error thrown at the blocking call. */
 function boundaryErr(rec: Frame): StacklessError {
-  const name = (rec.f as Function).name || '<anonymous>';
+  const name = ((rec as any).m?.name as string | undefined) || (rec.f as Function).name || '<anonymous>';
   return new StacklessError(
     `cannot block: tasklet function ${name} was called from ordinary (untransformed) code, ` +
       `which cannot be suspended (a "boundary")`,
@@ -222,22 +252,41 @@ function undoValue(rec: Frame): unknown {
   return v;
 }
 
-/** rt.boundary: drive the segment's chain here, on the ordinary caller's stack. */
-function boundary(rec: Frame): unknown {
+/**
+ * rt.boundary: called by the outermost compiled frame of a segment entered from
+ * ordinary code, whose record `rec` ends the chain. Drives the frames above it
+ * here, on the ordinary caller's stack, and returns what the boundary frame's own
+ * call site evaluates to, with `rt.rk` = 1 when that is an error to throw there;
+ * the boundary frame then carries on in place (it is still on the JS stack).
+ */
+function boundary(rec: Frame, inPlace = false): unknown {
   let v: unknown;
   let k: 0 | 1 = 0;
   let F = closeChain(null);
+  let retried: Frame | null = null; // the record last resumed at its retry entry
+  let up0: Frame | null = null;
   for (;;) {
     if (rt.u === 2) {
       rt.u = 0;
       v = undefined;
       k = 0;
+      if (retried !== null && noProgress(retried, F, up0)) {
+        v = overflow();
+        k = 1;
+        retried = null;
+      } else retried = F;
     } else if (rt.u === 1) {
+      retried = null;
       rt.u = 0;
       v = undoValue(rec);
       k = undoKind;
     }
+    if (inPlace && F === rec) {
+      rt.rk = k;
+      return v;
+    }
     const up: Frame | null = F.up;
+    up0 = up;
     rt.rf = F;
     rt.rv = v;
     rt.rk = k;
@@ -253,6 +302,7 @@ function boundary(rec: Frame): unknown {
       F = closeChain(up);
       continue;
     }
+    retried = null;
     if (up === null) {
       if (k) throw v;
       return v;

@@ -194,3 +194,4 @@ describe('the exact compiled shape of protocol.md', () => {
     expect(t.error).toEqual(new RangeError('r'));
   });
 });
+

@@ -45,3 +45,19 @@ describe('real code: ticks and deep recursion', () => {
     expect(sum(300_000)).toBe((300_000 * 300_001) / 2);
   }, 120_000);
 });
+
+describe('spills that cannot make progress (fixtures F18)', () => {
+  it('recursion through ordinary frames deeper than the JS stack throws RangeError instead of hanging', () => {
+    function f(n: number): number {
+      'use tasklet';
+      return n === 0 ? 0 : g(n - 1) + 1;
+    }
+    function g(n: number): number {
+      return f(n); // ordinary frame between tasklet frames: it cannot be spilled
+    }
+    expect(f(1000)).toBe(1000);
+    const t0 = Date.now();
+    expect(() => f(1_000_000)).toThrow(RangeError);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  }, 60_000);
+});

@@ -122,16 +122,15 @@ export function tf(name: string, params: string[], body: Stmt[]): (...args: any[
         L = F.L as Locals;
         const at = F.pc as number;
         pc = at >> 1;
-        if (at & 1) {
-          // value entry: the call at `pc` evaluated to rt.rv (or threw it)
-          if (rt.rk) {
-            pendingThrow = true;
-            err = rt.rv;
-          } else {
-            const op = code[pc] as Extract<Op, { k: 'call' }>;
-            op.to?.(L, rt.rv);
-            pc++;
-          }
+        if (rt.rk) {
+          // the call at `pc` threw rt.rv (at a retry entry: the runtime gave up retrying it)
+          pendingThrow = true;
+          err = rt.rv;
+        } else if (at & 1) {
+          // value entry: the call at `pc` evaluated to rt.rv
+          const op = code[pc] as Extract<Op, { k: 'call' }>;
+          op.to?.(L, rt.rv);
+          pc++;
         }
       } else {
         L = { this: this, $h: null, $p: null }; // handler stacks, made on first try
