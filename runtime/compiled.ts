@@ -43,17 +43,35 @@ export function selfOf(receiver: unknown, key: PropertyKey, slot: 'value' | 'get
   return null;
 }
 
+/** Compiled function (arrow, anonymous expression, object-literal member) -> its metadata. */
+const tags = new WeakMap<Function, object>();
+
 /**
- * Tags the tasklet methods and accessors of a freshly created object literal
- * with their compiled metadata, so that while unwinding each can tell whether
- * compiled code called it (`rt.tok`) whatever receiver it was given.
+ * Tags a freshly created arrow or anonymous tasklet function with its compiled
+ * metadata, so while unwinding it can tell whether compiled code called it
+ * (`rt.tok`), with no property added to the function. `name` restores the name
+ * JavaScript would have inferred where the tag call hides the definition.
+ */
+export function tag<F extends Function>(fn: F, meta: object, name?: string): F {
+  tags.set(fn, meta);
+  if (name !== undefined && fn.name !== name) Object.defineProperty(fn, 'name', { value: name, configurable: true });
+  return fn;
+}
+
+/** Was `fn` tagged with `meta`? (`fn` is whatever `rt.tok` held on entry.) */
+export function isTagged(fn: unknown, meta: object): boolean {
+  return typeof fn === 'function' && tags.get(fn) === meta;
+}
+
+/**
+ * Tags the tasklet methods and accessors of a freshly created object literal.
  * `entries` is a flat list of (key, 'value' | 'get' | 'set', meta).
  */
 export function markObject<T extends object>(obj: T, ...entries: unknown[]): T {
   for (let i = 0; i < entries.length; i += 3) {
     const d = Object.getOwnPropertyDescriptor(obj, entries[i] as PropertyKey) as any;
     const fn = d?.[entries[i + 1] as string];
-    if (typeof fn === 'function') Object.defineProperty(fn, '$slm', { value: entries[i + 2] });
+    if (typeof fn === 'function') tags.set(fn, entries[i + 2] as object);
   }
   return obj;
 }
@@ -75,4 +93,33 @@ export const functionRegistry = new Map<string, FunctionEntry>();
  */
 export function registerFunction(meta: FunctionEntry['meta'], fn: Function): void {
   functionRegistry.set(meta.id, { meta, fn });
+}
+
+/** Static description of a closure factory emitted by the compiler (one per nested function site). */
+export interface FactoryMeta {
+  id: string;
+  name: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Factory id -> the module-level function that re-creates the closure from its environments. */
+export const factoryRegistry = new Map<string, { meta: FactoryMeta; make: (...envs: object[]) => Function }>();
+
+/** Closure created by compiled code -> where it came from and the environments it closes over. */
+export const closureInfo = new WeakMap<Function, { meta: FactoryMeta; envs: object[] }>();
+
+export function registerFactory(meta: FactoryMeta, make: (...envs: object[]) => Function): void {
+  factoryRegistry.set(meta.id, { meta, make });
+}
+
+/**
+ * Called where compiled code creates a closure through its factory: records the
+ * factory and environments so a snapshot can save the closure by id plus
+ * environment, keeping identity and sharing. Returns the closure.
+ */
+export function closure<F extends Function>(fn: F, meta: FactoryMeta, ...envs: object[]): F {
+  closureInfo.set(fn, { meta, envs });
+  return fn;
 }

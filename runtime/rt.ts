@@ -57,7 +57,7 @@ export const SK_SOFT = 5; // operation done; only the switch is pending (prefere
 export const SK_WATCH = 6; // became a watchdog inside run()
 export const SK_PREEMPT = 7; // removed by a hard preemption
 
-type BoundaryImpl = (record: Frame) => unknown;
+type BoundaryImpl = (record: Frame, inPlace?: boolean) => unknown;
 type TickImpl = () => void;
 let boundaryImpl: BoundaryImpl = () => {
   throw new Error('stackless runtime not loaded');
@@ -132,6 +132,15 @@ export class Rt {
   /** Called by the outermost compiled frame of a segment entered from ordinary code. */
   boundary(record?: Frame): unknown {
     return boundaryImpl(record ?? this.last);
+  }
+
+  /**
+   * As `boundary`, for compiled frames: drives only the frames above the caller's
+   * record and returns what the caller's call site evaluates to (`rk` = 1: throw
+   * it there); the caller then carries on in place.
+   */
+  boundaryHere(): unknown {
+    return boundaryImpl(this.last, true);
   }
 
   /** Slow path of preemption counting; compiled code calls it as a call site. */

@@ -92,6 +92,8 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     token: file.unique('$tk'),
     loop: file.unique('$loop'),
     save: file.unique('$save'),
+    resume: file.unique('$resume'),
+    isTagged: prepared.markedByMeta ? runtimeImport(file, 'isTagged') : '',
     resumeThrow: file.unique('$rs'),
     caught: file.unique('$error'),
     args: prepared.argsLocal ?? '',

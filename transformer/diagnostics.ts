@@ -34,11 +34,6 @@ export const catalogue = {
     message: () =>
       'Direct `eval` is not supported inside tasklet functions: code built at run time cannot be compiled into a resumable state machine. Move it into an ordinary function or use `(0, eval)(...)`.',
   },
-  SL1005: {
-    severity: 'error',
-    message: (what: string) =>
-      `${what} is not supported inside a tasklet arrow function. Use a method or a \`function\` instead of the arrow.`,
-  },
   SL1006: {
     severity: 'error',
     message: () =>

@@ -83,6 +83,17 @@ function functionName(n: NodePath<t.Function>, index: number): string {
   return `<anonymous ${index}>`;
 }
 
+/** The name JavaScript gives an anonymous function at this position (NamedEvaluation), if any. */
+function inferredByJs(n: NodePath<t.Function>): string | null {
+  const p = n.parentPath;
+  let name: string | null = null;
+  if (p?.isVariableDeclarator() && t.isIdentifier(p.node.id) && p.node.init === n.node) name = p.node.id.name;
+  else if (p?.isAssignmentExpression() && t.isIdentifier(p.node.left) && p.node.right === n.node) name = p.node.left.name;
+  else if (p?.isObjectProperty() && !p.node.computed && p.node.value === n.node && t.isIdentifier(p.node.key)) name = p.node.key.name;
+  else if (p?.isAssignmentPattern() && t.isIdentifier(p.node.left) && p.node.right === n.node) name = p.node.left.name;
+  return name && t.isValidIdentifier(name) ? name : null;
+}
+
 export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, qualifiedName: string, env: ClosureEnv, extraLocals: string[]): void {
   const holders = holderNames(layout);
   const locals = new Set([...layout.locals, ...extraLocals]);
@@ -112,11 +123,17 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
     ]);
     const params = used.map((h) => t.identifier(h));
     const node = n.node as t.Expression;
+    // keep the name JavaScript infers at the original site: bind it to a const of that name
+    const inferred = inferredByJs(n);
+    const body =
+      inferred && !used.includes(inferred) && !(t.isFunctionExpression(node) && node.id)
+        ? [t.variableDeclaration('const', [t.variableDeclarator(t.identifier(inferred), node)]), t.returnStatement(t.identifier(inferred))]
+        : [t.returnStatement(node)];
     // placed at the top of the module now, so the compile loop still finds a marked function
     // inside it; imports are hoisted, and the metadata is initialised before any user code runs
     const program = n.findParent((q) => q.isProgram()) as NodePath<t.Program>;
     program.unshiftContainer('body', [
-      t.functionDeclaration(factory, params, t.blockStatement([t.returnStatement(node)])),
+      t.functionDeclaration(factory, params, t.blockStatement(body)),
       t.variableDeclaration('const', [t.variableDeclarator(metaName, meta)]),
       t.expressionStatement(t.callExpression(t.identifier(env.importRuntime('registerFactory')), [t.cloneNode(metaName), t.cloneNode(factory)])),
     ]);

@@ -83,32 +83,6 @@ function inferredNameOfClass(cls: NodePath | null | undefined): string | null {
   return cls ? inferredName(cls) : null;
 }
 
-/** Find the function whose `this` an arrow sees, and alias it there. */
-function lexicalAlias(env: PrepareEnv, arrow: NodePath, what: 'this' | 'arguments' | 'new.target', at: t.Node): t.Identifier | null {
-  let p: NodePath | null = arrow.parentPath;
-  while (p && (p.isArrowFunctionExpression() || !(p.isFunction() || p.isProgram() || p.isClassProperty() || p.isClassPrivateProperty() || p.isStaticBlock()))) p = p.parentPath;
-  if (!p || p.isClassProperty() || p.isClassPrivateProperty() || p.isStaticBlock()) {
-    report(env, 'SL1005', at, `\`${what}\` in a class field initializer or static block`);
-    return null;
-  }
-  if (p.isProgram()) {
-    if (what === 'this') return t.identifier('undefined');
-    report(env, 'SL1005', at, `\`${what}\` at module level`);
-    return null;
-  }
-  const host = p as NodePath<t.Function>;
-  const key = `__stackless_alias_${what}`;
-  const cached = (host.node as any)[key] as string | undefined;
-  if (cached) return t.identifier(cached);
-  const name = env.unique(what === 'this' ? '$this' : what === 'arguments' ? '$arguments' : '$newTarget');
-  (host.node as any)[key] = name;
-  const init = what === 'this' ? t.thisExpression() : what === 'arguments' ? t.identifier('arguments') : t.metaProperty(t.identifier('new'), t.identifier('target'));
-  const body = host.get('body');
-  if (body.isBlockStatement()) body.unshiftContainer('body', t.variableDeclaration('const', [t.variableDeclarator(t.identifier(name), init)]));
-  else host.node.body = t.blockStatement([t.variableDeclaration('const', [t.variableDeclarator(t.identifier(name), init)]), t.returnStatement(host.node.body as t.Expression)]);
-  return t.identifier(name);
-}
-
 /** Replace `this`/`arguments`/`new.target`/`super` seen by `fn`'s own body (through arrows). */
 function lexicalUses(fn: NodePath<t.Function>, visit: (p: NodePath, what: 'this' | 'arguments' | 'new.target' | 'super') => void): void {
   fn.traverse({
@@ -140,38 +114,18 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
   let markedByMeta = false;
   const metaName = env.unique('$meta');
 
-  if (fn.isArrowFunctionExpression()) {
-    const name = env.unique(inferredName(fn) ?? 'tasklet');
-    let bad = false;
-    lexicalUses(fn, (p, what) => {
-      if (what === 'super') {
-        report(env, 'SL1005', p.node, '`super`');
-        bad = true;
-        return;
-      }
-      const alias = lexicalAlias(env, fn, what, p.node);
-      if (alias) p.replaceWith(alias);
-      else bad = true;
-    });
-    if (bad) return null;
-    const node = fn.node;
-    const expr = t.functionExpression(t.identifier(name), node.params, node.body as t.BlockStatement, false, false);
-    expr.loc = node.loc;
-    expr.typeParameters = node.typeParameters as any;
-    expr.returnType = node.returnType;
-    fn.replaceWith(expr);
-    fn = fn as NodePath<t.Function>;
-    self = t.identifier(name);
-  } else if (fn.isFunctionDeclaration() || fn.isFunctionExpression()) {
-    if (!fn.node.id) fn.node.id = t.identifier(env.unique(inferredName(fn) ?? 'tasklet'));
-    self = t.identifier(fn.node.id.name);
+  if (fn.isFunctionDeclaration() || (fn.isFunctionExpression() && fn.node.id)) {
+    self = t.identifier(fn.node.id!.name);
+  } else if (fn.isArrowFunctionExpression() || fn.isFunctionExpression()) {
+    // cannot name itself: tagged with its metadata where it is created
+    markedByMeta = true;
+    fn = tagAtCreation(fn, metaName, env);
   } else if (fn.isObjectMethod()) {
     // an object literal has no name to reach it by: tag its functions at creation
     const node = fn.node;
     if (!node.computed && (t.isIdentifier(node.key) || t.isStringLiteral(node.key) || t.isNumericLiteral(node.key))) {
       const key = t.isIdentifier(node.key) ? t.stringLiteral(node.key.name) : t.isStringLiteral(node.key) ? t.stringLiteral(node.key.value) : t.numericLiteral(node.key.value);
       const slot = node.kind === 'get' ? 'get' : node.kind === 'set' ? 'set' : 'value';
-      self = t.callExpression(t.identifier(env.importRuntime('selfOf')), [t.thisExpression(), key, t.stringLiteral(slot)]);
       markedByMeta = true;
       const obj = fn.parentPath as NodePath<t.ObjectExpression>;
       const entries = [t.cloneNode(key), t.stringLiteral(slot), t.identifier(metaName)];
@@ -250,4 +204,31 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
     }
   });
   return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName, metaName, markedByMeta };
+}
+
+/**
+ * Arrows and anonymous function expressions are tagged with their metadata as
+ * they are created. `const f = () => {...}` keeps JavaScript's name inference
+ * by tagging in a statement after the declaration; elsewhere the tag call wraps
+ * the function and restores the inferred name.
+ */
+function tagAtCreation(fn: NodePath<t.Function>, metaName: string, env: PrepareEnv): NodePath<t.Function> {
+  const tagFn = env.importRuntime('tag');
+  const parent = fn.parentPath;
+  const decl = parent?.parentPath;
+  if (
+    parent?.isVariableDeclarator() && t.isIdentifier(parent.node.id) && parent.node.init === fn.node &&
+    decl?.isVariableDeclaration() && (decl.parentPath?.isBlockStatement() || decl.parentPath?.isProgram() || decl.parentPath?.isExportNamedDeclaration())
+  ) {
+    const stmt = decl.parentPath.isExportNamedDeclaration() ? decl.parentPath : decl;
+    const call = t.callExpression(t.identifier(tagFn), [t.identifier(parent.node.id.name), t.identifier(metaName)]);
+    (call as any)._stacklessInternal = true;
+    stmt.insertAfter(t.expressionStatement(call));
+    return fn;
+  }
+  const name = inferredName(fn);
+  const call = t.callExpression(t.identifier(tagFn), [fn.node as t.Expression, t.identifier(metaName), ...(name ? [t.stringLiteral(name)] : [])]);
+  (call as any)._stacklessInternal = true;
+  const [wrapped] = fn.replaceWith(call);
+  return (wrapped as NodePath<t.CallExpression>).get('arguments.0') as NodePath<t.Function>;
 }

@@ -56,6 +56,13 @@ export function assemble(input: AssembleInput): t.Statement[] {
   const rt = (field: string) => ctx.rtMember(field);
   const locals = frameLocals(input);
   const hasTry = ctx.tries.length > 0;
+  // "was I entered from ordinary code?", evaluated only while unwinding
+  const mismatch = (): t.Expression | null =>
+    input.markedByMeta
+      ? t.unaryExpression('!', t.callExpression(id(n.isTagged), [id(n.token), id(input.metaName)]))
+      : self
+        ? t.binaryExpression('!==', id(n.token), t.cloneNode(self))
+        : null;
 
   const record = (pc: t.Expression) =>
     t.objectExpression([
@@ -69,15 +76,24 @@ export function assemble(input: AssembleInput): t.Statement[] {
   // unwinding: link this frame's record above the caller's, then return
   const saveStatements = (pc: t.Expression): t.Statement[] => {
     const link = t.expressionStatement(t.assignmentExpression('=', rt('last'), t.assignmentExpression('=', t.memberExpression(rt('last'), id('up')), record(pc))));
-    const mismatch = () =>
-      input.markedByMeta
-        ? t.logicalExpression('||', t.binaryExpression('===', id(n.token), t.nullLiteral()), t.binaryExpression('!==', t.memberExpression(id(n.token), id('$slm')), id(input.metaName)))
-        : t.binaryExpression('!==', id(n.token), t.cloneNode(self!));
     const out: t.Statement[] = [link];
-    if (self) {
-      // called from ordinary code: nobody above will save, so the runtime takes over here
-      const fix = t.isIdentifier(self) ? [] : [t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rt('last'), id('f')), t.cloneNode(self)))];
-      out.push(t.ifStatement(mismatch(), t.blockStatement([...fix, t.returnStatement(t.callExpression(rt('boundary'), []))])));
+    const m = mismatch();
+    if (m) {
+      // entered from ordinary code: nobody below will save, so the frames above are driven
+      // from here and this activation carries on in place with its call's outcome
+      out.push(
+        t.ifStatement(
+          m,
+          t.blockStatement([
+            t.expressionStatement(t.assignmentExpression('=', id(n.value), t.callExpression(rt('boundaryHere'), []))),
+            t.ifStatement(
+              t.binaryExpression('!==', rt('rk'), t.numericLiteral(0)),
+              hasTry ? t.expressionStatement(t.assignmentExpression('=', id(n.resumeThrow), t.numericLiteral(1))) : t.throwStatement(id(n.value)),
+            ),
+            t.continueStatement(id(n.resume)),
+          ]),
+        ),
+      );
     }
     out.push(t.returnStatement());
     return out;
@@ -90,6 +106,10 @@ export function assemble(input: AssembleInput): t.Statement[] {
   ctx.em.emit(t.returnStatement());
 
   const err = id('$error');
+  const notBoundary = (e: t.Expression): t.Expression => {
+    const m = mismatch();
+    return m ? t.logicalExpression('&&', e, t.unaryExpression('!', t.parenthesizedExpression(m))) : e;
+  };
   const catchBody: t.Statement[] = [
     // a call that never entered its callee because the stack was full: spill to the heap and retry it
     t.ifStatement(
@@ -103,7 +123,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
               t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')),
               t.binaryExpression('!==', t.cloneNode(err), rt('spent')),
             ),
-            t.binaryExpression('===', t.memberExpression(t.cloneNode(err), id('message')), t.stringLiteral('Maximum call stack size exceeded')),
+            // (a frame entered from ordinary code does not spill: its stack is not ours to empty)
+            notBoundary(t.binaryExpression('===', t.memberExpression(t.cloneNode(err), id('message')), t.stringLiteral('Maximum call stack size exceeded'))),
           ),
           t.blockStatement([
             t.expressionStatement(t.assignmentExpression('=', rt('u'), t.numericLiteral(2))),
@@ -155,7 +176,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
     );
   }
   tryBlock.push(t.switchStatement(id(n.pc), cases));
-  const loop = t.labeledStatement(
+  const dispatch = t.labeledStatement(
     saveLabel,
     t.blockStatement([
       t.labeledStatement(
@@ -212,8 +233,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
       ),
     ),
     t.ifStatement(t.binaryExpression('!==', rt('rf'), t.nullLiteral()), t.blockStatement(restore), fresh.length ? t.blockStatement(fresh) : null),
-    loop,
-    ...saveStatements(id(n.pc)),
+    // the outer loop re-enters the dispatch loop after driving the frames above a boundary
+    t.labeledStatement(id(n.resume), t.forStatement(null, null, null, t.blockStatement([dispatch, ...saveStatements(id(n.pc))]))),
   ];
 }
 

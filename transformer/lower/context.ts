@@ -38,6 +38,10 @@ export interface Names {
   value: string;
   token: string;
   loop: string;
+  /** label of the outer loop a boundary frame re-enters its dispatch loop through */
+  resume: string;
+  /** imported runtime check for tagged functions */
+  isTagged: string;
   /** label of the block every unwinding call site breaks out of */
   save: string;
   resumeThrow: string;
