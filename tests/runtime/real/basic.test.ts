@@ -172,7 +172,7 @@ describe('real tasklet functions', () => {
       sleep(ms);
       log.push(name);
     }
-    spawn(napper, 'late', 20);
+    spawn(napper, 'late', 300); // far apart: a loaded machine may pause between the two sleep() calls
     spawn(napper, 'early', 2);
     await runAsync();
     expect(log).toEqual(['early', 'late']);
