@@ -33,13 +33,15 @@ const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInt
 
 class Checker {
   loc = 'snapshot';
+  /** Index of the entry being checked (-1: not in objs); the message names it. */
+  cur = -1;
   readonly fns: FunctionEntry[] = [];
   readonly classes: Function[] = [];
   readonly bytes = new Map<number, Uint8Array>();
   constructor(readonly d: SnapshotData) {}
 
   bad(code: string, what: string): never {
-    return fail(code, `bad snapshot (${this.loc}): ${what}`);
+    return fail(code, `bad snapshot (${this.cur >= 0 ? `objs[${this.cur}]` : this.loc}): ${what}`);
   }
 
   tagOf(i: number): unknown {
@@ -104,6 +106,7 @@ class Checker {
     if (typeof d.time !== 'number' || !Number.isFinite(d.time)) this.bad('BAD_FORMAT', 'time is not a number');
     for (const f of ['fns', 'classes', 'roots', 'objs'] as const) if (!Array.isArray(d[f])) this.bad('BAD_FORMAT', `${f} is not an array`);
     this.loc = 'fns';
+    this.cur = -1;
     for (const f of d.fns) {
       if (!Array.isArray(f) || (f.length !== 2 && f.length !== 3) || typeof f[0] !== 'string' || typeof f[1] !== 'string') this.bad('BAD_FORMAT', 'a function entry is not [id, fingerprint, info?]');
       const e = functionRegistry.get(f[0]);
@@ -122,14 +125,15 @@ class Checker {
       this.classes.push(cls);
     }
     for (let i = 0; i < d.objs.length; i++) {
-      this.loc = `objs[${i}]`;
+      this.cur = i;
       const e = d.objs[i];
       if (!Array.isArray(e) || typeof e[0] !== 'string') this.bad('BAD_FORMAT', 'an object entry is not [tag, ...]');
     }
     for (let i = 0; i < d.objs.length; i++) {
-      this.loc = `objs[${i}]`;
+      this.cur = i;
       this.entry(i, d.objs[i]);
     }
+    this.cur = -1;
     this.loc = 'roots';
     for (const r of d.roots) this.val(r);
     this.links();
@@ -262,7 +266,8 @@ class Checker {
         if (!isInt(pc) || pc < 0 || pc >= m.states || !hasPc(m, pc)) this.bad('BAD_PC', `frame ${j}: ${String(pc)} is not a resume point of ${m.name} (${m.states} states)`);
         if (retry && j === 0 && !hasPc(m, pc - 1)) this.bad('BAD_PC', `frame ${j}: no retry entry before resume point ${pc}`);
         const L = m.locals.length;
-        if (f.length !== 2 + L && f.length !== 3 + L) this.bad('BAD_LOCALS', `frame ${j}: ${m.name} has ${L} locals, the frame holds ${f.length - 2}`);
+        // up to L slots (trailing undefined ones may be left out), or exactly L + 1 with `this`
+        if (f.length > 3 + L) this.bad('BAD_LOCALS', `frame ${j}: ${m.name} has ${L} locals, the frame holds ${f.length - 2}`);
       }
       for (let k = 2; k < f.length; k++) this.val(f[k]);
       if (typeof fn === 'string' && HELPER_KEYS[fn] === HELPER_KEYS.$map) {
@@ -294,32 +299,35 @@ class Checker {
   /** Every blocked tasklet is in its channel's queue once; every select case once. */
   links(): void {
     const objs = this.d.objs;
-    const seen = new Set<string>();
+    const queued = new Uint8Array(objs.length); // blocked tasklets seen in a queue
+    const cases = new Map<number, Uint8Array>(); // select tasklet -> its cases seen
     for (let c = 0; c < objs.length; c++) {
       if (objs[c][0] !== 'H') continue;
-      this.loc = `objs[${c}]`;
+      this.cur = c;
       for (const q of objs[c][4] as number[][]) {
         const t = objs[q[0]];
-        const key = q.length === 2 ? `${q[0]}` : `${q[0]}:${q[2]}`;
-        if (seen.has(key)) this.bad('BAD_CHANNEL', `tasklet objs[${q[0]}] is queued twice`);
-        seen.add(key);
         if (q.length === 2) {
           if (t[1] !== 'blocked' || t[5] !== c || t[6] !== q[1]) this.bad('BAD_CHANNEL', `queued tasklet objs[${q[0]}] is not blocked on this channel`);
-        } else {
-          const cases = t[4] as unknown[][];
-          if (t[1] !== 'select' || !isInt(q[2]) || q[2] < 0 || q[2] >= cases.length || cases[q[2]][0] !== c || cases[q[2]][1] !== q[1]) {
-            this.bad('BAD_CHANNEL', `queued select case of objs[${q[0]}] does not match`);
-          }
+          if (queued[q[0]]++ !== 0) this.bad('BAD_CHANNEL', `tasklet objs[${q[0]}] is queued twice`);
+          continue;
         }
+        const cs = t[4] as unknown[][];
+        if (t[1] !== 'select' || !isInt(q[2]) || q[2] < 0 || q[2] >= cs.length || cs[q[2]][0] !== c || cs[q[2]][1] !== q[1]) {
+          this.bad('BAD_CHANNEL', `queued select case of objs[${q[0]}] does not match`);
+        }
+        let seen = cases.get(q[0]);
+        if (seen === undefined) cases.set(q[0], (seen = new Uint8Array(cs.length)));
+        if (seen[q[2]]++ !== 0) this.bad('BAD_CHANNEL', `select case ${q[2]} of objs[${q[0]}] is queued twice`);
       }
     }
     for (let i = 0; i < objs.length; i++) {
       const t = objs[i];
-      this.loc = `objs[${i}]`;
-      if (t[0] === 'K' && t[1] === 'blocked' && !seen.has(`${i}`)) this.bad('BAD_CHANNEL', 'a blocked tasklet is not in its channel queue');
-      if (t[0] === 'K' && t[1] === 'select') {
-        const cases = t[4] as unknown[];
-        for (let k = 0; k < cases.length; k++) if (!seen.has(`${i}:${k}`)) this.bad('BAD_CHANNEL', 'a select case is not in its channel queue');
+      if (t[0] !== 'K') continue;
+      this.cur = i;
+      if (t[1] === 'blocked' && queued[i] === 0) this.bad('BAD_CHANNEL', 'a blocked tasklet is not in its channel queue');
+      if (t[1] === 'select') {
+        const seen = cases.get(i);
+        if (seen === undefined || seen.includes(0)) this.bad('BAD_CHANNEL', 'a select case is not in its channel queue');
       }
     }
   }

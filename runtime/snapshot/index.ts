@@ -2,6 +2,7 @@
 // object, restore(data) -> { roots, tasklets, channels }, registerClass(Cls, name?).
 // Format: docs/snapshot-format.md.
 import { Saver } from './save.js';
+import { Tasklet } from '../tasklet.js';
 import { check } from './check.js';
 import { build, type Restored } from './load.js';
 import { fail } from './errors.js';
@@ -17,6 +18,14 @@ export type { SnapshotData } from './format.js';
  * Throws SnapshotError (with a `code`) for a value that cannot be saved.
  */
 export function snapshot(...roots: unknown[]): SnapshotData {
+  return saveAll(roots).data;
+}
+
+/**
+ * snapshot() that also returns the tasklets it saved (in the order restore() returns
+ * their copies). Not public: tests use it to retire the originals (every-point mode).
+ */
+export function saveAll(roots: unknown[]): { data: SnapshotData; tasklets: Tasklet[] } {
   const s = new Saver();
   const enc: unknown[] = [];
   for (let i = 0; i < roots.length; i++) {
@@ -24,7 +33,8 @@ export function snapshot(...roots: unknown[]): SnapshotData {
     enc.push(s.val(roots[i]));
   }
   s.drain();
-  return { format: FORMAT, version: VERSION, time: Date.now(), fns: s.fns, classes: s.classes, roots: enc, objs: s.objs };
+  const data: SnapshotData = { format: FORMAT, version: VERSION, time: Date.now(), fns: s.fns, classes: s.classes, roots: enc, objs: s.objs };
+  return { data, tasklets: s.queue.filter((o): o is Tasklet => o instanceof Tasklet) };
 }
 
 /**

@@ -121,6 +121,11 @@ function encodeFrames(s: Saver, top: Frame): unknown[] {
       if ('th' in f) {
         s.inFrame(m, m.name, f.pc, 'this');
         rec.push(s.val(f.th));
+      } else {
+        // trailing undefined locals are left out (a frame without `this` is never longer than 2 + locals)
+        let n = rec.length;
+        while (n > 2 && rec[n - 1] === s.undef) n--;
+        rec.length = n;
       }
       s.outOfFrame();
       out.push(rec);

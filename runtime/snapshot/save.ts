@@ -45,6 +45,8 @@ export class Saver {
   private readonly parent: number[] = [];
   private readonly via: Array<string | Ctx> = [];
   readonly fns: Array<[string, string, FnInfo]> = [];
+  /** The encoding of undefined (one shared array, so frames can compare against it). */
+  readonly undef = UNDEF;
   /** Channel of each waiter seen so far (save-sched.ts channelOf). */
   readonly chanOf = new Map<object, QNode>();
   private readonly fnIds = new Map<string, number>();

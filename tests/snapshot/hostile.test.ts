@@ -93,11 +93,8 @@ describe('restore refuses bad input', () => {
       expect(code(d), `pc ${String(pc)}`).toBe('BAD_PC');
     }
     const d = parsed();
-    frame(d).push(1, 2);
+    frame(d).push(...new Array(40).fill(1));
     expect(code(d)).toBe('BAD_LOCALS');
-    const e = parsed();
-    frame(e).length = 3;
-    expect(code(e)).toBe('BAD_LOCALS');
   });
 
   it('prototype keys are refused and nothing is polluted', () => {
