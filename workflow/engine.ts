@@ -143,7 +143,10 @@ export class Engine extends Runner {
     for (;;) {
       if (this.nudged) {
         this.nudged = false;
-        for (const id of this.store.dueRuns(Date.now(), 1_000_000)) if (!skip.has(id)) this.load(id, report, skip);
+        const due = this.store.dueRuns(Date.now(), 1_000_000);
+        this.store.batch(() => {
+          for (const id of due) if (!skip.has(id)) this.load(id, report, skip);
+        });
       }
       if (this.loaded.size === 0 && !this.nudged) return report;
       await this.runScheduler();

@@ -138,15 +138,17 @@ export abstract class Runner implements Host {
    * some run became runnable again (a signal or a due sleep was delivered).
    */
   protected settle(report: DrainReport): boolean {
-    let progress = false;
-    for (const live of [...this.loaded.values()]) {
-      const t = live.t;
-      if (!t.alive) this.end(live, report);
-      else if (live.step !== null || !t.blocked) continue;
-      else if (this.wake(live)) progress = true;
-      else if (this.park(live, report)) progress = true;
-    }
-    return progress;
+    return this.store.batch(() => {
+      let progress = false;
+      for (const live of [...this.loaded.values()]) {
+        const t = live.t;
+        if (!t.alive) this.end(live, report);
+        else if (live.step !== null || !t.blocked) continue;
+        else if (this.wake(live)) progress = true;
+        else if (this.park(live, report)) progress = true;
+      }
+      return progress;
+    });
   }
 
   /** Checkpoints a run that waits for a timer or a signal, and unloads it. True if it must run on instead. */

@@ -184,6 +184,10 @@ export class SqliteStore implements Store {
   retry(id: string): void {
     this.tx.retry(id);
   }
+  batch<T>(fn: () => T): T {
+    // nested transactions of better-sqlite3 become savepoints: each run's write stays atomic
+    return this.db.inTransaction ? fn() : this.db.transaction(fn).immediate();
+  }
   close(): void {
     if (this.db.open) this.db.close();
   }

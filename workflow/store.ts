@@ -120,5 +120,7 @@ export interface Store {
   requestCancel(id: string): void;
   /** A failed run again from its last checkpoint, a cancelled one from its start. */
   retry(id: string): void;
+  /** Runs `fn` in one transaction: the engine groups the writes of one pass over many runs (each stays atomic). */
+  batch<T>(fn: () => T): T;
   close(): void;
 }
