@@ -37,7 +37,7 @@ export abstract class Runner implements Host {
   protected load(id: string, report: DrainReport, skip: Set<string>): Live | null {
     let row;
     try {
-      row = this.store.getRun(id);
+      row = this.store.loadState(id);
     } catch (e) {
       this.failStored(id, e instanceof WorkflowError ? e : new WorkflowError('CORRUPT', String(e)), report);
       return null;

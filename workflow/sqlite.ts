@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { WorkflowError } from './errors.js';
 import {
-  ENDED, STATUSES, type CancelState, type Checkpoint, type Ending, type InboxRow, type JournalEntry, type ListFilter,
+  ENDED, STATUSES, type CancelState, type Checkpoint, type Ending, type InboxRow, type JournalEntry, type ListFilter, type LoadState,
   type NewRun, type RunRecord, type Store, type StoredJournalEntry,
 } from './store.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
@@ -135,6 +135,12 @@ export class SqliteStore implements Store {
     const r = this.q.get.get(id) as Row | undefined;
     return r === undefined ? undefined : toRecord(r);
   }
+  loadState(id: string): LoadState | undefined {
+    const r = this.q.loadState.get(id) as Row | undefined;
+    if (r === undefined) return undefined;
+    if (!(STATUSES as readonly string[]).includes(r.status as string)) toRecord(r); // throws CORRUPT
+    return r as unknown as LoadState;
+  }
   listRuns(filter: ListFilter = {}): RunRecord[] {
     const limit = filter.limit ?? -1;
     const rows = (filter.status !== undefined ? this.q.listStatus.all(filter.status, limit) : this.q.list.all(limit)) as Row[];
@@ -197,6 +203,7 @@ function prepare(db: Db) {
   const cols = 'id, fn, fp, status, input, snapshot, wake_at, waiting_for, cancel, result, error, frames, steps, checkpoints, created_at, updated_at';
   return {
     get: db.prepare(`SELECT ${cols} FROM runs WHERE id = ?`),
+    loadState: db.prepare(`SELECT id, fn, fp, status, snapshot, cancel FROM runs WHERE id = ?`),
     list: db.prepare(`SELECT ${cols} FROM runs ORDER BY created_at, rowid LIMIT ?`),
     listStatus: db.prepare(`SELECT ${cols} FROM runs WHERE status = ? ORDER BY created_at, rowid LIMIT ?`),
     create: db.prepare(`INSERT OR IGNORE INTO runs (id, fn, fp, status, input, snapshot, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`),

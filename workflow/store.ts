@@ -39,6 +39,8 @@ export interface RunRecord {
   corrupt?: string;
 }
 
+export type LoadState = Pick<RunRecord, 'id' | 'fn' | 'fp' | 'status' | 'snapshot' | 'cancel'>;
+
 export interface NewRun {
   id: string;
   fn: string;
@@ -103,6 +105,8 @@ export interface Store {
   /** Inserts a new run; false if the id exists (start is idempotent). */
   createRun(run: NewRun, journal: JournalEntry): boolean;
   getRun(id: string): RunRecord | undefined;
+  /** The columns load() needs (no input, result or frames: resuming 10,000 runs reads less). */
+  loadState(id: string): LoadState | undefined;
   listRuns(filter?: ListFilter): RunRecord[];
   /** Ids of runs a worker should load now: running, or waiting and woken (timer due, signal for a waited name, cancel). */
   dueRuns(now: number, limit: number): string[];

@@ -119,3 +119,21 @@ export function thrower(): never {
   step('ok', () => 1);
   throw new TypeError('bad input in the workflow');
 }
+
+/** A step that takes a while (for cancel and signals while a drain is running). */
+export function longStep(ms: number): string {
+  'use tasklet';
+  try {
+    return step('long', () => tick(ms).then(() => 'long result'));
+  } finally {
+    cleanups.push('long finally');
+  }
+}
+
+/** Keeps a closure in a variable across a step: snapshots refuse closures (workflow/NEEDS.md 1). */
+export function holdsClosure(): number {
+  'use tasklet';
+  const f = () => 41;
+  step('a', () => 1);
+  return f() + 1;
+}

@@ -1,0 +1,56 @@
+// The drain loop with things happening while it runs: a cancel of a run whose step is in
+// flight, a signal to a parked run; and a run whose state cannot be saved.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEngine, sqliteStore, type Engine } from '../../workflow/index.js';
+import { approval, calls, cleanups, holdsClosure, longStep } from './programs/flows.js';
+import { tempDb } from './helpers.js';
+
+let engine: Engine;
+beforeEach(() => {
+  engine = createEngine({ store: sqliteStore(tempDb()) });
+  calls.length = 0;
+  cleanups.length = 0;
+});
+afterEach(() => engine.close());
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('while a drain runs', () => {
+  it('cancel of a run whose step is in flight: finally runs, the late result is dropped', async () => {
+    await engine.start(longStep, [150], { id: 'long' });
+    const draining = engine.drain();
+    await pause(30);
+    await engine.cancel('long');
+    const report = await draining;
+    expect(report.cancelled).toBe(1);
+    expect((await engine.get('long')).status).toBe('cancelled');
+    expect(cleanups).toEqual(['long finally']);
+    await pause(150);
+    expect((await engine.journal('long')).map((j) => j.kind)).toEqual(['started', 'cancel', 'cancelled']);
+  });
+
+  it('a signal to a parked run during the drain is delivered by that drain', async () => {
+    await engine.start(approval, [3], { id: 'ap' });
+    await engine.drain();
+    await engine.start(longStep, [120], { id: 'long' });
+    const draining = engine.drain();
+    await pause(30);
+    await engine.signal('ap', 'decision', { ok: true, by: 'eve' });
+    const report = await draining;
+    expect(report.finished).toBe(2);
+    expect((await engine.get('ap')).result).toBe('paid 3, approved by eve');
+    expect((await engine.get('long')).result).toBe('long result');
+  });
+});
+
+describe('state that cannot be saved', () => {
+  it('fails the run with CHECKPOINT naming the variable; the run keeps its last good checkpoint', async () => {
+    // Closures are not saved by snapshots yet (workflow/NEEDS.md 1): when they are, this run finishes with 42.
+    await engine.start(holdsClosure, [], { id: 'cl' });
+    await engine.drain();
+    const info = await engine.get('cl');
+    expect(info.status).toBe('failed');
+    expect(info.error?.code).toBe('CHECKPOINT');
+    expect(info.error?.message).toMatch(/^run 'cl' cannot be checkpointed: cannot save local 'f' of function holdsClosure \(tests\/workflow\/programs\/flows\.ts:\d+\)/);
+  });
+});
