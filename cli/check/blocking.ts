@@ -20,17 +20,24 @@
  *    A call the checker cannot resolve to a declaration with a body (a function-typed
  *    parameter, a property typed by an interface, a library without sources) is assumed not
  *    to block.
- * 3. Findings:
+ * 3. Where code runs. Transformed code is the own body of a tasklet function. Ordinary code
+ *    runs *inside a tasklet* when it is written inside a tasklet function, is run as one
+ *    (`spawn`, `new Tasklet`, `Tasklet#bind`), or is called or given as a callback from code
+ *    that runs inside a tasklet (callbacks given to `setTimeout`, `then`, `addEventListener`
+ *    and the like excepted: the event loop calls them later). All other ordinary code runs in
+ *    the *main tasklet*, which may block on channels and in `schedule()` (the scheduler runs
+ *    the others meanwhile) but cannot wait for the event loop.
+ * 4. Findings (each is a StacklessError the runtime would throw):
  *    - SL2000 (warning): a file imports `stackless` but the import does not resolve, so no
  *      call in it can be recognized as blocking;
- *    - SL2001: ordinary code calls a tasklet function that may block;
- *    - SL2002: a tasklet function that may block is passed as a callback to something that is
- *      not transformed (anything but `spawn`, `new Tasklet`, `Tasklet#bind`, a tasklet
- *      function, `atomic` and the array methods inside a tasklet function, or an ordinary
- *      function of the program that only hands it on to one of those);
- *    - SL2003: an ordinary function that calls a blocking primitive itself, where it can only
- *      run inside a tasklet: written inside a tasklet function, or given to `spawn`,
- *      `new Tasklet` or `Tasklet#bind`.
+ *    - SL2001: ordinary code inside a tasklet calls a tasklet function that may block;
+ *    - SL2002: code inside a tasklet passes a tasklet function that may block as a callback to
+ *      something that is not transformed (anything but `spawn`, `new Tasklet`, `Tasklet#bind`,
+ *      a tasklet function, `atomic` and the array methods in a tasklet function's own body, or
+ *      an ordinary function of the program that only hands it on to one of those);
+ *    - SL2003: ordinary code inside a tasklet calls a blocking primitive itself;
+ *    - SL2004: code of the main tasklet calls `sleep`/`wait`, or a tasklet function that may
+ *      reach them, directly or through a callback it hands to untransformed code.
  */
 import { codeFrameColumns } from '@babel/code-frame';
 import { existsSync } from 'node:fs';

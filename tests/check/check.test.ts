@@ -8,7 +8,7 @@
  * the runtime throws, and that what it lets through runs.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -226,5 +226,24 @@ describe('stackless check (CLI)', () => {
     expect(run.stdout.trim().split('\n').at(-1)).toBe('checked 1 file (1 with tasklet functions): 0 errors, 1 warning');
     expect(run.status).toBe(0);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('README "Check" section', () => {
+  it('shows what stackless check prints for its example, word for word', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## Check\n');
+    expect(start).toBeGreaterThan(0);
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const source = /```ts\n\/\/ src\/feed\.ts\n([\s\S]*?)```/.exec(section)?.[1];
+    const shown = /```text\n\$ npx stackless check src\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(source).toBeDefined();
+    expect(shown).toBeDefined();
+    const dir = outDir('check-readme');
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'feed.ts'), source as string);
+    const run = runNode([cliPath, 'check', 'src'], { cwd: dir });
+    expect(run.status).toBe(1);
+    expect(run.stdout.trim()).toBe((shown as string).trim());
   });
 });
