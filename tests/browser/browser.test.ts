@@ -125,9 +125,8 @@ describe.skipIf(executablePath === null)('browser example in headless Chromium',
 
   it('loads, starts the tasklets and shows no console error', async () => {
     await page.goto(url);
-    await page.waitForFunction(() => Number(document.getElementById('frames')?.textContent) > 5, undefined, {
-      timeout: 15_000,
-    });
+    // (page functions are passed as source text: this file is type-checked without the DOM library)
+    await page.waitForFunction("Number(document.getElementById('frames')?.textContent) > 5", undefined, { timeout: 15_000 });
     expect(await page.title()).toBe('stackless: agents talking over channels');
     expect(await readNumber(page, 'agents')).toBe(AGENTS);
     expect(await readNumber(page, 'tasklets')).toBe(2 * AGENTS);
@@ -138,18 +137,16 @@ describe.skipIf(executablePath === null)('browser example in headless Chromium',
   });
 
   it('the tasklets make visible progress: messages counted, frames drawn, agents move', async () => {
-    await page.waitForFunction(() => Number(document.getElementById('messages')?.textContent) > 0, undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction("Number(document.getElementById('messages')?.textContent) > 0", undefined, { timeout: 15_000 });
+    // Bright pixels of a copy of the canvas (the page's own canvas keeps its settings, so
+    // Chromium has no reason to warn about repeated readbacks from it) and a hash of where they are.
     const pixels = () =>
-      page.evaluate(() => {
-        // read a copy, so that the page's own canvas keeps its settings (and Chromium has no
-        // reason to warn about repeated readbacks from it)
-        const canvas = document.getElementById('world') as HTMLCanvasElement;
+      page.evaluate(`(() => {
+        const canvas = document.getElementById('world');
         const copy = document.createElement('canvas');
         copy.width = canvas.width;
         copy.height = canvas.height;
-        const context = copy.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
+        const context = copy.getContext('2d', { willReadFrequently: true });
         context.drawImage(canvas, 0, 0);
         const data = context.getImageData(0, 0, copy.width, copy.height).data;
         let lit = 0;
@@ -161,7 +158,7 @@ describe.skipIf(executablePath === null)('browser example in headless Chromium',
           }
         }
         return { lit, hash };
-      });
+      })()`) as Promise<{ lit: number; hash: number }>;
     const first = { messages: await readNumber(page, 'messages'), frames: await readNumber(page, 'frames'), canvas: await pixels() };
     await page.waitForTimeout(1500);
     const second = { messages: await readNumber(page, 'messages'), frames: await readNumber(page, 'frames'), canvas: await pixels() };
