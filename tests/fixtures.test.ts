@@ -17,6 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { linesToText, loadErrorFixtures, loadFixtures, type Fixture } from './support/fixtures.js';
 import { runNative } from './support/native.js';
 import { FIXTURES_DIR } from './support/paths.js';
+import { pruneOldTempModules } from './support/tmp.js';
 import { haveRuntime, haveTransformer, loadTransform, runForced, runTransformed, type TransformFn } from './support/transformed.js';
 
 const UPDATE = process.env.UPDATE_FIXTURES === '1';
@@ -32,6 +33,7 @@ function expectedOf(fx: Fixture): string {
 
 let transform: TransformFn;
 beforeAll(async () => {
+  pruneOldTempModules();
   if (canTransform) transform = await loadTransform();
 });
 
