@@ -19,6 +19,12 @@ export function parked(k: number, until: number): number {
   return k + extra;
 }
 
+/** CPU time of this process since `c0`, in ms: the machine may be shared, wall time then says little. */
+function cpuMs(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return Math.round((c.user + c.system) / 1000);
+}
+
 const [mode, db, arg] = process.argv.slice(2);
 const engine = createEngine({ store: sqliteStore(db) });
 
@@ -27,10 +33,12 @@ if (mode === 'checkpoints') {
   const steps = 50;
   for (let r = 0; r < runs; r++) await engine.start(counter, [steps], { id: `c${r}` });
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const report = await engine.drain();
   const ms = performance.now() - t0;
+  const cpu = cpuMs(c0);
   const checkpoints = runs * steps;
-  console.log(JSON.stringify({ runs, steps, checkpoints, ms: Math.round(ms), perSecond: Math.round((checkpoints / ms) * 1000), finished: report.finished }));
+  console.log(JSON.stringify({ runs, steps, checkpoints, ms: Math.round(ms), perSecond: Math.round((checkpoints / ms) * 1000), cpuMs: cpu, perCpuSecond: Math.round((checkpoints / cpu) * 1000), finished: report.finished }));
 } else if (mode === 'park') {
   const n = Number(arg);
   const t0 = performance.now();
@@ -44,7 +52,9 @@ if (mode === 'checkpoints') {
   const due = Math.max(0, ...rows.map((r) => r.wakeAt ?? 0));
   await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const report = await engine.drain();
-  console.log(JSON.stringify({ waiting: rows.length, resumeMs: Math.round(performance.now() - t0), loaded: report.loaded, finished: report.finished }));
+  const resumeMs = Math.round(performance.now() - t0);
+  console.log(JSON.stringify({ waiting: rows.length, resumeMs, cpuMs: cpuMs(c0), loaded: report.loaded, finished: report.finished }));
 }
 await engine.close();
