@@ -137,7 +137,7 @@ export class Engine extends Runner {
   }
 
   private async drainLoop(): Promise<DrainReport> {
-    const report = emptyReport();
+    const report = (this.report = emptyReport());
     const skip = new Set<string>();
     this.nudged = true;
     for (;;) {
@@ -191,7 +191,7 @@ export class Engine extends Runner {
         live.journal.push({ kind: 'step', name, attempt: outcome.attempts, data: { value: preview(outcome.value) } });
         live.ctx.ctl.send(outcome.value);
         // the checkpoint that makes the step's result durable, with its journal entry
-        this.checkpoint(live, 'running', null, [], this.stepReport);
+        this.checkpoint(live, 'running', null, [], this.report);
       } else {
         // No checkpoint after a failed step: if the workflow does not catch the error, the run
         // fails and its last checkpoint is still from before the step, so retry() runs the
@@ -204,8 +204,8 @@ export class Engine extends Runner {
     const tracked: Promise<void> = p.finally(() => this.inflight.delete(tracked));
     this.inflight.add(tracked);
   }
-  /** Failures found outside a drain's own bookkeeping (a step's result that cannot be saved). */
-  private readonly stepReport = emptyReport();
+  /** The report of the current (or last) drain: a step's completion counts there too. */
+  private report = emptyReport();
 
   async get(id: string): Promise<RunInfo> {
     const row = this.store.getRun(id);

@@ -47,7 +47,7 @@ describe('state that cannot be saved', () => {
   it('fails the run with CHECKPOINT naming the variable; the run keeps its last good checkpoint', async () => {
     // Closures are not saved by snapshots yet (workflow/NEEDS.md 1): when they are, this run finishes with 42.
     await engine.start(holdsClosure, [], { id: 'cl' });
-    await engine.drain();
+    expect((await engine.drain()).failed).toBe(1);
     const info = await engine.get('cl');
     expect(info.status).toBe('failed');
     expect(info.error?.code).toBe('CHECKPOINT');
