@@ -7,6 +7,9 @@ import { appendFileSync } from 'node:fs';
 import { createEngine, sqliteStore, step } from 'stackless/workflow';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// With HANG_AT=i the function of step i never finishes, so the test's SIGKILL surely lands
+// while that step is in flight, however slow the machine is.
+const hangAt = Number(process.env.HANG_AT ?? 0);
 
 export function pipeline(log: string, n: number): number {
   'use tasklet';
@@ -14,6 +17,7 @@ export function pipeline(log: string, n: number): number {
   for (let i = 1; i <= n; i++) {
     sum += step(`step ${i}`, async () => {
       appendFileSync(log, `start ${i}\n`);
+      if (i === hangAt) await new Promise(() => {});
       await delay(15);
       appendFileSync(log, `done ${i}\n`);
       return i;
