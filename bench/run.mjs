@@ -470,6 +470,11 @@ const FIGURES = {
   },
 };
 
+// Build-integration figures (issue 5), kept in their own file: bench/build.mjs
+import { BUILD_FIGURES, BUILD_META } from './build.mjs';
+Object.assign(META, BUILD_META);
+Object.assign(FIGURES, BUILD_FIGURES);
+
 // ---------------------------------------------------------------------------
 // table
 
