@@ -236,7 +236,7 @@ async function transform5k() {
     // Interleaved rounds as in lib/measure.mjs, but within a time budget: a slow transform gets
     // fewer samples rather than overrunning the figure's time limit in run.mjs.
     for (let i = 0; i < 3; i++) babel();
-    const budgetEnd = now() + 60_000;
+    const budgetEnd = now() + 30_000;
     for (let round = 0; round < 11; round++) {
       const transformFits = transform !== null && now() + Math.min(...samples.transform) <= budgetEnd;
       if (round >= 3 && !transformFits) break;
