@@ -43,24 +43,21 @@ export function selfOf(receiver: unknown, key: PropertyKey, slot: 'value' | 'get
   return null;
 }
 
-/** Compiled function (arrow, anonymous expression, object-literal member) -> its metadata. */
-const tags = new WeakMap<Function, object>();
-
 /**
  * Tags a freshly created arrow or anonymous tasklet function with its compiled
- * metadata, so while unwinding it can tell whether compiled code called it
- * (`rt.tok`), with no property added to the function. `name` restores the name
+ * metadata (a non-enumerable symbol-keyed property), so while unwinding it can
+ * tell whether compiled code called it (`rt.tok`). `name` restores the name
  * JavaScript would have inferred where the tag call hides the definition.
  */
 export function tag<F extends Function>(fn: F, meta: object, name?: string): F {
-  tags.set(fn, meta);
+  Object.defineProperty(fn, rt.tagKey, { value: meta });
   if (name !== undefined && fn.name !== name) Object.defineProperty(fn, 'name', { value: name, configurable: true });
   return fn;
 }
 
-/** Was `fn` tagged with `meta`? (`fn` is whatever `rt.tok` held on entry.) */
+/** Was `fn` tagged with `meta`? */
 export function isTagged(fn: unknown, meta: object): boolean {
-  return typeof fn === 'function' && tags.get(fn) === meta;
+  return typeof fn === 'function' && (fn as any)[rt.tagKey] === meta;
 }
 
 /**
@@ -71,7 +68,7 @@ export function markObject<T extends object>(obj: T, ...entries: unknown[]): T {
   for (let i = 0; i < entries.length; i += 3) {
     const d = Object.getOwnPropertyDescriptor(obj, entries[i] as PropertyKey) as any;
     const fn = d?.[entries[i + 1] as string];
-    if (typeof fn === 'function') tags.set(fn, entries[i + 2] as object);
+    if (typeof fn === 'function') Object.defineProperty(fn, rt.tagKey, { value: entries[i + 2] });
   }
   return obj;
 }

@@ -101,6 +101,12 @@ export class Rt {
    * run): outer frames must rethrow it rather than spill and re-run their call.
    */
   spent: unknown = null;
+  /**
+   * Key of the (non-enumerable) property that tags arrows, anonymous functions and
+   * object-literal members with their compiled metadata; compiled code reads
+   * `$tk[rt.tagKey]` while unwinding, with no function call (the stack may be full).
+   */
+  readonly tagKey: symbol = Symbol('stackless.meta');
 
   // ---- runtime-private state (compiled code never touches these) ----
   /** The tasklet executing now (a Tasklet; typed loosely to keep this module a leaf). */

@@ -117,7 +117,6 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     loop: file.unique('$loop'),
     save: file.unique('$save'),
     resume: file.unique('$resume'),
-    isTagged: prepared.markedByMeta ? runtimeImport(file, 'isTagged') : '',
     resumeThrow: file.unique('$rs'),
     caught: file.unique('$error'),
     args: prepared.argsLocal ?? '',

@@ -199,13 +199,16 @@ export function layoutFrame(
       }
       layout.holders.set(local, holder);
       const make = () => t.memberExpression(t.identifier(holder), t.identifier(local));
+      // inside its own body a class's name is the class's inner, immutable binding
+      const ownClassBody = (p: NodePath) => b.path.isClassDeclaration() && p.isDescendant(b.path);
       for (const ref of b.referencePaths) {
+        if (ownClassBody(ref)) continue;
         const parent = ref.parentPath;
         if (parent?.isObjectProperty() && parent.node.shorthand && parent.node.value === ref.node) parent.node.shorthand = false;
         if (parent?.isExportSpecifier()) continue;
         ref.replaceWith(make());
       }
-      for (const v of b.constantViolations) replaceInTarget(v, local, make);
+      for (const v of b.constantViolations) if (!ownClassBody(v)) replaceInTarget(v, local, make);
       finish(() => make());
       if (perIteration) {
         // closures created in the block must keep the environment of their own iteration

@@ -59,7 +59,11 @@ export function assemble(input: AssembleInput): t.Statement[] {
   // "was I entered from ordinary code?", evaluated only while unwinding
   const mismatch = (): t.Expression | null =>
     input.markedByMeta
-      ? t.unaryExpression('!', t.callExpression(id(n.isTagged), [id(n.token), id(input.metaName)]))
+      ? t.logicalExpression(
+          '||',
+          t.binaryExpression('===', id(n.token), t.nullLiteral()),
+          t.binaryExpression('!==', t.memberExpression(id(n.token), rt('tagKey'), true), id(input.metaName)),
+        )
       : self
         ? t.binaryExpression('!==', id(n.token), t.cloneNode(self))
         : null;

@@ -40,8 +40,6 @@ export interface Names {
   loop: string;
   /** label of the outer loop a boundary frame re-enters its dispatch loop through */
   resume: string;
-  /** imported runtime check for tagged functions */
-  isTagged: string;
   /** label of the block every unwinding call site breaks out of */
   save: string;
   resumeThrow: string;
