@@ -20,7 +20,7 @@ describe('package', () => {
     expect(pkg.name).toBe('stackless');
     expect(pkg.type).toBe('module');
     expect(Object.keys(pkg.exports).sort()).toEqual(
-      ['.', './babel', './internal', './package.json', './register', './rollup', './transform', './vite'].sort(),
+      ['.', './babel', './internal', './package.json', './register', './rollup', './transform', './vite', './workflow'].sort(),
     );
   });
 
@@ -34,7 +34,7 @@ describe('package', () => {
     const script = `
       const names = {};
       for (const id of ['stackless', 'stackless/internal', 'stackless/transform', 'stackless/babel',
-                        'stackless/rollup', 'stackless/vite', 'stackless/register']) {
+                        'stackless/rollup', 'stackless/vite', 'stackless/register', 'stackless/workflow']) {
         names[id] = Object.keys(await import(id)).sort();
       }
       console.log(JSON.stringify(names));`;
@@ -48,6 +48,7 @@ describe('package', () => {
     expect(names['stackless/rollup']).toEqual(['default', 'stackless']);
     expect(names['stackless/vite']).toEqual(['default', 'stackless']);
     expect(names['stackless/register']).toEqual([]);
+    expect(names['stackless/workflow']).toEqual(expect.arrayContaining(['createEngine', 'sqliteStore', 'step', 'sleep', 'signal', 'NonRetryableError']));
   });
 
   it('npm pack ships every exports target and no tests or sources', () => {
