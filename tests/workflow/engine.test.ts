@@ -1,7 +1,7 @@
 // The engine on a real SQLite file: steps, retries, sleeps, signals, cancel, errors.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, sqliteStore, WorkflowError, type Engine } from '../../workflow/index.js';
-import { approval, calls, cancellable, cleanups, collector, declined, flaky, napper, order, slowStep, thrower } from './programs/flows.js';
+import { approval, calls, cancellable, cleanups, collector, declined, flaky, fragile, fragileState, napper, order, slowStep, thrower } from './programs/flows.js';
 import { tempDb } from './helpers.js';
 
 let engine: Engine;
@@ -66,6 +66,18 @@ describe('steps', () => {
     expect(info.status).toBe('failed');
     expect(info.error).toMatchObject({ name: 'Error', message: 'boom 4' });
     expect(calls).toHaveLength(4);
+  });
+
+  it('retry of a failed run resumes from its last checkpoint: completed steps do not run again', async () => {
+    fragileState.fixed = false;
+    await engine.start(fragile, [], { id: 'fr' });
+    await engine.drain();
+    expect(await engine.get('fr')).toMatchObject({ status: 'failed', error: { message: 'service down' }, steps: 1 });
+    fragileState.fixed = true;
+    await engine.retry('fr');
+    await engine.drain();
+    expect(await engine.get('fr')).toMatchObject({ status: 'finished', result: 'ab', steps: 2 });
+    expect(calls).toEqual(['one', 'two', 'two']);
   });
 
   it('NonRetryableError stops retries and is thrown into the workflow', async () => {

@@ -137,3 +137,23 @@ export function holdsClosure(): number {
   step('a', () => 1);
   return f() + 1;
 }
+
+/** Step 'two' fails until `fragileState.fixed` is set: for retry from the last checkpoint. */
+export const fragileState = { fixed: false };
+export function fragile(): string {
+  'use tasklet';
+  const a = step('one', () => {
+    calls.push('one');
+    return 'a';
+  });
+  const b = step(
+    'two',
+    () => {
+      calls.push('two');
+      if (!fragileState.fixed) throw new Error('service down');
+      return 'b';
+    },
+    { retries: 0 },
+  );
+  return a + b;
+}
