@@ -14,6 +14,7 @@ import { sqliteStore } from './sqlite.js';
 import { runStep, type CheckedOptions, type StepFn } from './steps.js';
 import type { ListFilter, RunStatus, Store, StoredJournalEntry } from './store.js';
 import { parseJson, readValue, type FrameView } from './view.js';
+import { dropDeadTemporaries, saveable } from './scrub.js';
 
 export interface EngineOptions {
   /** Where runs live; default sqliteStore('.stackless/workflows.db'). */
@@ -46,38 +47,6 @@ export interface RunInfo {
 export interface RunHandle {
   readonly id: string;
   get(): Promise<RunInfo>;
-}
-
-/**
- * The compiled caller of step() keeps the step's function in a temporary ($t1) after the
- * call. That temporary is dead, but snapshots save every temporary, and an arrow function
- * cannot be saved yet (runtime/snapshot/NEEDS.md 1 and 3): the checkpoint after the step
- * would be refused. So the caller's record (the innermost one: step() has none) forgets it.
- * Only compiler temporaries are touched, never a variable of the user's.
- */
-function dropDeadTemporaries(t: Tasklet, fn: unknown): void {
-  const top = (t as unknown as { _top: Record<string, unknown> | null })._top;
-  if (top === null || typeof top !== 'object') return;
-  for (const k of Object.keys(top)) if (/^\$t\d/.test(k) && top[k] === fn) top[k] = undefined;
-}
-
-/**
- * The error a failed step throws into the workflow is saved with the checkpoint; one that
- * snapshots refuse (an instance of an unregistered class) goes in as a plain Error with the
- * same name, message, code and stack (registerClass keeps `instanceof` working).
- */
-function saveable(e: unknown): unknown {
-  try {
-    snapshot(e);
-    return e;
-  } catch {
-    const s = toStoredError(e);
-    const copy = new Error(s.message);
-    Object.defineProperty(copy, 'name', { value: s.name, writable: true, configurable: true, enumerable: false });
-    if (s.code !== undefined) (copy as Error & { code?: string }).code = s.code;
-    if (s.stack !== undefined) copy.stack = s.stack;
-    return copy;
-  }
 }
 
 export function createEngine(options: EngineOptions = {}): Engine {
@@ -155,6 +124,38 @@ export class Engine extends Runner {
         if (!this.nudged) await Promise.race([...this.inflight, new Promise<void>((r) => (this.poke = r))]);
         this.poke = null;
       }
+    }
+  }
+
+  /**
+   * A worker: drains, then waits until the earliest sleep is due (at most `pollMs`, default
+   * 1 s, so runs started, signalled or cancelled by other processes are seen), and again, until
+   * `signal` aborts or the engine is closed. Starts, signals and cancels in this process wake it at once.
+   */
+  async work(options: { signal?: AbortSignal; pollMs?: number } = {}): Promise<void> {
+    const poll = options.pollMs ?? 1000;
+    const stop = options.signal;
+    const stopped = () => this.closed || stop?.aborted === true;
+    const onAbort = () => this.poke?.();
+    stop?.addEventListener('abort', onAbort);
+    try {
+      while (!stopped()) {
+        await this.drain();
+        if (stopped()) return;
+        const next = this.store.nextWake();
+        const ms = Math.min(poll, next === null ? poll : Math.max(0, next - Date.now()));
+        if (this.nudged) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          this.poke = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.poke = null;
+      }
+    } finally {
+      stop?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -156,6 +156,9 @@ export class SqliteStore implements Store {
   dueRuns(now: number, limit: number): string[] {
     return (this.q.due.all({ now, limit }) as Row[]).map((r) => r.id as string);
   }
+  nextWake(): number | null {
+    return ((this.q.nextWake.get() as Row).at as number | null) ?? null;
+  }
   checkpoint(c: Checkpoint): CancelState {
     return this.tx.checkpoint(c);
   }
@@ -203,6 +206,7 @@ function prepare(db: Db) {
   const cols = 'id, fn, fp, status, input, snapshot, wake_at, waiting_for, cancel, result, error, frames, steps, checkpoints, created_at, updated_at';
   return {
     get: db.prepare(`SELECT ${cols} FROM runs WHERE id = ?`),
+    nextWake: db.prepare(`SELECT MIN(wake_at) AS at FROM runs WHERE status = 'waiting'`),
     loadState: db.prepare(`SELECT id, fn, fp, status, snapshot, cancel FROM runs WHERE id = ?`),
     list: db.prepare(`SELECT ${cols} FROM runs ORDER BY created_at, rowid LIMIT ?`),
     listStatus: db.prepare(`SELECT ${cols} FROM runs WHERE status = ? ORDER BY created_at, rowid LIMIT ?`),

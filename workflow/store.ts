@@ -110,6 +110,8 @@ export interface Store {
   listRuns(filter?: ListFilter): RunRecord[];
   /** Ids of runs a worker should load now: running, or waiting and woken (timer due, signal for a waited name, cancel). */
   dueRuns(now: number, limit: number): string[];
+  /** The earliest deadline of a waiting run, or null. */
+  nextWake(): number | null;
   /** The result of the cancel column read back (another process may have requested a cancel). */
   checkpoint(c: Checkpoint): CancelState;
   end(e: Ending): void;

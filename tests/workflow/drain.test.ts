@@ -2,7 +2,7 @@
 // flight, a signal to a parked run; and a run whose state cannot be saved.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, sqliteStore, type Engine } from '../../workflow/index.js';
-import { approval, calls, cleanups, holdsClosure, longStep } from './programs/flows.js';
+import { approval, calls, cleanups, holdsClosure, longStep, napper } from './programs/flows.js';
 import { tempDb } from './helpers.js';
 
 let engine: Engine;
@@ -52,5 +52,29 @@ describe('state that cannot be saved', () => {
     expect(info.status).toBe('failed');
     expect(info.error?.code).toBe('CHECKPOINT');
     expect(info.error?.message).toMatch(/^run 'cl' cannot be checkpointed: cannot save local 'f' of function holdsClosure \(tests\/workflow\/programs\/flows\.ts:\d+\)/);
+  });
+});
+
+describe('work()', () => {
+  async function until(check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('timed out waiting');
+      await pause(5);
+    }
+  }
+
+  it('resumes a sleeping run when due and a signalled run at once (not by polling), until aborted', async () => {
+    await engine.start(napper, [80], { id: 'nap' });
+    await engine.start(approval, [9], { id: 'ap' });
+    const ac = new AbortController();
+    const working = engine.work({ signal: ac.signal, pollMs: 60_000 });
+    await until(async () => (await engine.get('ap')).status === 'waiting');
+    await engine.signal('ap', 'decision', { ok: true, by: 'w' });
+    await until(async () => (await engine.get('ap')).status === 'finished');
+    await until(async () => (await engine.get('nap')).status === 'finished');
+    expect([...calls].sort()).toEqual(['after sleep', 'before sleep', 'pay 9']);
+    ac.abort();
+    await working;
   });
 });
