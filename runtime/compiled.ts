@@ -120,3 +120,18 @@ export function closure<F extends Function>(fn: F, meta: FactoryMeta, ...envs: o
   closureInfo.set(fn, { meta, envs });
   return fn;
 }
+
+/**
+ * Computed object keys ahead of a tagged function: converts the key to a
+ * property key (as the object literal will) and remembers the name JavaScript
+ * gives a function under it, which `tag`'s caller passes on via `keyName()`.
+ */
+let lastKeyName = '';
+export function key(k: unknown): PropertyKey {
+  const pk = typeof k === 'symbol' ? k : String(k);
+  lastKeyName = typeof pk === 'symbol' ? (pk.description === undefined ? '' : `[${pk.description}]`) : pk;
+  return pk;
+}
+export function keyName(): string {
+  return lastKeyName;
+}

@@ -25,6 +25,12 @@ export interface FixtureFlags {
    * and the runner fails while F<n> is not an open entry there. Remove once fixed.
    */
   hangs?: string;
+  /**
+   * "F<n>": the transformed modes give a wrong result because of open failure F<n> in
+   * fixtures/FAILURES.md. They still run, as expected failures (`it.fails`): the test
+   * turns red once the fixture passes, so the flag is removed together with the entry.
+   */
+  knownFailure?: string;
   description?: string;
 }
 
@@ -59,7 +65,7 @@ export interface ExpectedDiagnostic {
   severity?: 'error' | 'warning';
 }
 
-const KNOWN_FLAGS = new Set(['nativeOnly', 'transformedOnly', 'usesRuntime', 'async', 'forceSwitch', 'timeout', 'hangs', 'description']);
+const KNOWN_FLAGS = new Set(['nativeOnly', 'transformedOnly', 'usesRuntime', 'async', 'forceSwitch', 'timeout', 'hangs', 'knownFailure', 'description']);
 
 function isDir(p: string): boolean {
   return statSync(p).isDirectory();

@@ -253,6 +253,8 @@ function mayBeInTdz(b: Binding, fn: NodePath, r: NodePath): boolean {
 
 function temporalDeadZoneRefs(b: Binding, fn: NodePath): NodePath[] {
   if ((b.kind !== 'let' && b.kind !== 'const') || b.path.isCatchClause() || b.path.isClassDeclaration()) return [];
+  // declarations the compiler wrote (parameters moved into the body) run before any user code
+  if (b.path.node.start == null) return [];
   return b.referencePaths.filter((r) => {
     if (r.parentPath?.isExportSpecifier()) return false;
     // a write target cannot be wrapped in a check (the write itself is not checked)
@@ -263,7 +265,7 @@ function temporalDeadZoneRefs(b: Binding, fn: NodePath): NodePath[] {
 
 /** Plain assignments that may hit the binding in its TDZ: the right side runs, then the write throws. */
 function temporalDeadZoneWrites(b: Binding, fn: NodePath): NodePath<t.AssignmentExpression>[] {
-  if (b.kind !== 'let' || b.path.isCatchClause()) return [];
+  if (b.kind !== 'let' || b.path.isCatchClause() || b.path.node.start == null) return [];
   return b.constantViolations.filter(
     (v): v is NodePath<t.AssignmentExpression> => v.isAssignmentExpression() && v.node.operator === '=' && t.isIdentifier(v.node.left) && mayBeInTdz(b, fn, v),
   );
@@ -279,6 +281,7 @@ function guardWrite(v: NodePath<t.AssignmentExpression>, name: string, sentinel:
       t.identifier('$value'),
     ),
   );
+  (check as any)._stacklessInternal = true;
   const call = t.callExpression(check, [v.node.right]);
   (call as any)._stacklessInternal = true;
   v.node.right = call;
@@ -294,10 +297,9 @@ function tdzCheck(read: t.Expression, name: string, sentinel: string): t.Express
 }
 
 function throwing(cls: string, message: string): t.Expression {
-  const call = t.callExpression(
-    t.arrowFunctionExpression([], t.blockStatement([t.throwStatement(t.newExpression(t.identifier(cls), [t.stringLiteral(message)]))])),
-    [],
-  );
+  const arrow = t.arrowFunctionExpression([], t.blockStatement([t.throwStatement(t.newExpression(t.identifier(cls), [t.stringLiteral(message)]))]));
+  (arrow as any)._stacklessInternal = true;
+  const call = t.callExpression(arrow, []);
   (call as any)._stacklessInternal = true;
   return call;
 }

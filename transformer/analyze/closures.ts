@@ -101,7 +101,7 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
   fn.traverse({
     Function(p: NodePath<t.Function>) {
       p.skip();
-      if (p.isFunctionExpression() || p.isArrowFunctionExpression()) sites.push(p);
+      if ((p.isFunctionExpression() || p.isArrowFunctionExpression()) && !(p.node as any)._stacklessInternal) sites.push(p);
     },
     Class(p: NodePath<t.Class>) {
       p.skip();

@@ -54,6 +54,9 @@ function inferredName(path: NodePath): string | null {
   if (parent.isAssignmentExpression() && t.isIdentifier(parent.node.left)) return parent.node.left.name;
   if (parent.isObjectProperty() && !parent.node.computed && t.isIdentifier(parent.node.key)) return parent.node.key.name;
   if (parent.isClassProperty() && !parent.node.computed && t.isIdentifier(parent.node.key)) return parent.node.key.name;
+  if (parent.isObjectProperty() && !parent.node.computed && t.isStringLiteral(parent.node.key)) return parent.node.key.value;
+  if (parent.isClassPrivateProperty()) return '#' + parent.node.key.id.name;
+  if (parent.isAssignmentPattern() && t.isIdentifier(parent.node.left) && parent.node.right === path.node) return parent.node.left.name;
   return null;
 }
 
@@ -181,6 +184,17 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
     } else if (sawDefault) replacement = t.assignmentPattern(tmp, t.identifier('undefined'));
     params[i] = replacement;
     const id = t.isAssignmentPattern(pattern) ? pattern.left : pattern;
+    if (t.isAssignmentPattern(pattern) && t.isIdentifier(pattern.left)) {
+      // `x = default` as an assignment keeps the name an anonymous default function gets
+      moved.push(t.variableDeclaration('let', [t.variableDeclarator(t.identifier(pattern.left.name), t.identifier(tmp.name))]));
+      moved.push(
+        t.ifStatement(
+          t.binaryExpression('===', t.identifier(pattern.left.name), t.identifier('undefined')),
+          t.expressionStatement(t.assignmentExpression('=', t.identifier(pattern.left.name), pattern.right)),
+        ),
+      );
+      return;
+    }
     const init: t.Expression = t.isAssignmentPattern(pattern)
       ? t.conditionalExpression(t.binaryExpression('===', t.identifier(tmp.name), t.identifier('undefined')), pattern.right, t.identifier(tmp.name))
       : t.identifier(tmp.name);
@@ -227,7 +241,17 @@ function tagAtCreation(fn: NodePath<t.Function>, metaName: string, env: PrepareE
     return fn;
   }
   const name = inferredName(fn);
-  const call = t.callExpression(t.identifier(tagFn), [fn.node as t.Expression, t.identifier(metaName), ...(name ? [t.stringLiteral(name)] : [])]);
+  let nameArg: t.Expression[] = name ? [t.stringLiteral(name)] : [];
+  // under a computed key the name is the key's value: convert the key once, through the runtime
+  if (parent?.isObjectProperty() && parent.node.computed && parent.node.value === fn.node) {
+    const keyCall = t.callExpression(t.identifier(env.importRuntime('key')), [parent.node.key as t.Expression]);
+    (keyCall as any)._stacklessInternal = true;
+    parent.node.key = keyCall;
+    const read = t.callExpression(t.identifier(env.importRuntime('keyName')), []);
+    (read as any)._stacklessInternal = true;
+    nameArg = [read];
+  }
+  const call = t.callExpression(t.identifier(tagFn), [fn.node as t.Expression, t.identifier(metaName), ...nameArg]);
   (call as any)._stacklessInternal = true;
   const [wrapped] = fn.replaceWith(call);
   return (wrapped as NodePath<t.CallExpression>).get('arguments.0') as NodePath<t.Function>;
