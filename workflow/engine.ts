@@ -192,7 +192,8 @@ export class Engine extends Runner {
         live.journal.push({ kind: 'step', name, attempt: outcome.attempts, data: { value: preview(outcome.value) } });
         live.ctx.ctl.send(outcome.value);
         // the checkpoint that makes the step's result durable, with its journal entry
-        this.checkpoint(live, 'running', null, [], this.report);
+        // a cancel requested by another process (the CLI) is seen here, at the latest
+        if (this.checkpoint(live, 'running', null, [], this.report) === 1 && !live.cancelling) this.kill(live);
       } else {
         // No checkpoint after a failed step: if the workflow does not catch the error, the run
         // fails and its last checkpoint is still from before the step, so retry() runs the

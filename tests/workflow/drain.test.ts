@@ -1,13 +1,15 @@
 // The drain loop with things happening while it runs: a cancel of a run whose step is in
 // flight, a signal to a parked run; and a run whose state cannot be saved.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, sqliteStore, type Engine } from '../../workflow/index.js';
-import { approval, calls, cleanups, holdsClosure, longStep, napper } from './programs/flows.js';
+import { createEngine, sqliteStore, type Engine, type SqliteStore } from '../../workflow/index.js';
+import { approval, calls, cleanups, holdsClosure, longStep, manySteps, napper } from './programs/flows.js';
 import { tempDb } from './helpers.js';
 
 let engine: Engine;
+let store: SqliteStore;
 beforeEach(() => {
-  engine = createEngine({ store: sqliteStore(tempDb()) });
+  store = sqliteStore(tempDb());
+  engine = createEngine({ store });
   calls.length = 0;
   cleanups.length = 0;
 });
@@ -27,6 +29,21 @@ describe('while a drain runs', () => {
     expect(cleanups).toEqual(['long finally']);
     await pause(150);
     expect((await engine.journal('long')).map((j) => j.kind)).toEqual(['started', 'cancel', 'cancelled']);
+  });
+
+  it('a cancel requested in the store by another process (the CLI) stops a run between two steps', async () => {
+    await engine.start(manySteps, [400], { id: 'many' });
+    const draining = engine.drain();
+    await pause(40);
+    store.requestCancel('many'); // what `stackless workflows cancel many` writes
+    await draining;
+    const info = await engine.get('many');
+    expect(info.status).toBe('cancelled');
+    expect(info.steps).toBeGreaterThan(0);
+    expect(info.steps).toBeLessThan(400);
+    // the cancel is seen in the checkpoint of the step that just completed: TaskletExit is raised
+    // at that step() call instead of its value, so the workflow counted one step fewer
+    expect(cleanups).toEqual([`stopped after ${info.steps - 1}`]);
   });
 
   it('a signal to a parked run during the drain is delivered by that drain', async () => {

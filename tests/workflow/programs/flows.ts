@@ -157,3 +157,15 @@ export function fragile(): string {
   );
   return a + b;
 }
+
+/** Many short steps, for a cancel that arrives while it runs. */
+export function manySteps(n: number): number {
+  'use tasklet';
+  let done = 0;
+  try {
+    for (let i = 0; i < n; i++) done += step(`s${i}`, () => tick(5).then(() => 1));
+  } finally {
+    cleanups.push(`stopped after ${done}`);
+  }
+  return done;
+}
