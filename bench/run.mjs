@@ -155,6 +155,7 @@ const META = {
   memory: [['heap per blocked tasklet (1M blocked in receive)', 'B/tasklet', goal('value', '<=', 200, 100, '≤ 200 B (stretch 100)')]],
   recursion: [['recursion 10,000 deep vs native', 'ms', goal('ratio', '<=', 1.5, null, 'ratio ≤ 1.5')]],
   recursionInTasklet: [['recursion 10,000 deep in a tasklet (spawn+run) vs native', 'ms', goal('ratio', '<=', 1.5, null, 'ratio ≤ 1.5')]],
+  ticks: [['preemption ticks on a tight loop (ticks on vs ticks: false)', 'ms', goal('ratio', '<=', 1.1, null, 'ratio ≤ 1.1')]],
   deep: [
     ['recursion 1,000,000 deep in a tasklet', 'ms', goal('value', '<=', 1000, null, '≤ 1000 ms')],
     ['recursion 1,000,000 deep from ordinary code', 'ms', goal('value', '<=', 1000, null, '≤ 1000 ms')],
@@ -162,6 +163,26 @@ const META = {
 };
 
 const FIGURES = {
+  // the same tasklet function compiled with and without tick counting, side by side
+  async ticks() {
+    const [[name, , g]] = META.ticks;
+    try {
+      if (baselinesOnly) return [row({ name, value: null, unit: 'ms', goal: g })];
+      const on = (await taskletModule('spin.ts', {})).mod.spin;
+      const off = (await taskletModule('spin.ts', { ticks: false })).mod.spin;
+      const n = 2_000_000;
+      const expected = off(n);
+      assertEqual(on(n), expected, `${name} (ticks on)`);
+      const reps = calibrate(() => off(n), 40);
+      const r = await interleave({ on: () => timeSync(() => on(n), reps), off: () => timeSync(() => off(n), reps) }, { warmup: 4, rounds: 15 });
+      const value = r.on.best / reps;
+      const baseline = r.off.best / reps;
+      return [row({ name, value, unit: 'ms', baseline, baselineName: 'ticks: false', ratio: value / baseline, goal: g, extra: { reps } })];
+    } catch (e) {
+      return [errorRow(name, 'ms', g, e)];
+    }
+  },
+
   async fib() {
     const [[name, , g]] = META.fib;
     try {
