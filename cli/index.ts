@@ -14,7 +14,9 @@ Commands:
   run <file> [args...]   run a TypeScript or JavaScript file with the "use tasklet"
                          transform applied (node --import stackless/register <file>)
   check <path>...        compile files (directories: every .js/.ts file in them, without
-                         node_modules) and print the diagnostics; exit 1 on an error
+                         node_modules), print the diagnostics and every place where the
+                         program would throw StacklessError (SL2001-SL2004, see the README's
+                         "Check"); exit 1 on an error
   inspect [--all] <snapshot.json>
                          print a snapshot's tasklets (state, stack with source lines
                          and locals) and channels
