@@ -230,7 +230,7 @@ async function drain(batchMs: number): Promise<void> {
   for (;;) {
     runWith(0, false, false, batchMs);
     if (rt.count > 1) {
-      await new Promise<void>((r) => setImmediate(r));
+      await new Promise<void>(yieldToHost);
       continue;
     }
     if (rt.pending === 0) return;
@@ -239,3 +239,23 @@ async function drain(batchMs: number): Promise<void> {
     });
   }
 }
+
+/**
+ * Lets timers and I/O run between batches: `setImmediate` in Node, a message
+ * through a MessageChannel in browsers (which have no setImmediate; setTimeout
+ * would be clamped to 4 ms after a few nested calls).
+ */
+const yieldToHost: (resume: () => void) => void =
+  typeof setImmediate === 'function'
+    ? (resume) => setImmediate(resume)
+    : typeof MessageChannel === 'function'
+      ? (() => {
+          const queue: (() => void)[] = [];
+          const ch = new MessageChannel();
+          ch.port1.onmessage = () => queue.shift()?.();
+          return (resume: () => void) => {
+            queue.push(resume);
+            ch.port2.postMessage(0);
+          };
+        })()
+      : (resume) => setTimeout(resume, 0);
