@@ -252,7 +252,7 @@ const yieldToHost: (resume: () => void) => void =
       ? (() => {
           const queue: (() => void)[] = [];
           const ch = new MessageChannel();
-          ch.port1.onmessage = () => queue.shift()?.();
+          (ch.port1 as any).onmessage = () => queue.shift()?.();
           return (resume: () => void) => {
             queue.push(resume);
             ch.port2.postMessage(0);
