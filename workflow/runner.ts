@@ -35,6 +35,7 @@ export abstract class Runner implements Host {
 
   /** Loads run `id` (its last checkpoint) and makes it runnable if something woke it. */
   protected load(id: string, report: DrainReport, skip: Set<string>): Live | null {
+    if (this.loaded.has(id)) return null;
     let row;
     try {
       row = this.store.loadState(id);
@@ -42,7 +43,7 @@ export abstract class Runner implements Host {
       this.failStored(id, e instanceof WorkflowError ? e : new WorkflowError('CORRUPT', String(e)), report);
       return null;
     }
-    if (row === undefined || ENDED.has(row.status) || this.loaded.has(id)) return null;
+    if (row === undefined || ENDED.has(row.status)) return null;
     const entry = functionRegistry.get(row.fn);
     if (entry === undefined) {
       skip.add(id);
