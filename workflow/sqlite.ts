@@ -90,7 +90,9 @@ export class SqliteStore implements Store {
       end: t((e: Ending) => {
         const at = now();
         q.end.run(e.status, e.result, e.error, e.keepSnapshot ? 1 : 0, at, e.id);
-        consume(e.consumed);
+        // A failed run keeps its inbox: retry() resumes its last checkpoint, which has not
+        // consumed the signals delivered since. Otherwise nobody can receive them any more.
+        if (e.status !== 'failed') q.dropInbox.run(e.id);
         journal(e.id, e.journal, at);
       }),
       fail: t((id: string, error: string, j: JournalEntry) => {
@@ -231,6 +233,7 @@ function prepare(db: Db) {
     addSignal: db.prepare(`INSERT INTO inbox (run_id, name, value, at) VALUES (?, ?, ?, ?)`),
     inbox: db.prepare(`SELECT id, name, value FROM inbox WHERE run_id = ? ORDER BY id`),
     consume: db.prepare(`DELETE FROM inbox WHERE id = ?`),
+    dropInbox: db.prepare(`DELETE FROM inbox WHERE run_id = ?`),
   };
 }
 

@@ -86,6 +86,7 @@ export interface Ending {
   error: string | null;
   /** Keep the last checkpoint (a failed run can be retried from it) or drop it. */
   keepSnapshot: boolean;
+  /** Inbox rows the run consumed (a store may drop all of the run's rows unless it failed). */
   consumed: number[];
   journal: JournalEntry[];
 }

@@ -163,6 +163,17 @@ describe('signals', () => {
     expect((await engine.get('c')).result).toEqual(['x', 'y', 'z']);
   });
 
+  it('signals the run never asked for are dropped when it finishes', async () => {
+    const store = sqliteStore(db);
+    await engine.start(approval, [7], { id: 'a2' });
+    await engine.signal('a2', 'unrelated', 1);
+    await engine.signal('a2', 'decision', { ok: true, by: 'cy' });
+    await engine.drain();
+    expect((await engine.get('a2')).status).toBe('finished');
+    expect(store.pendingSignals('a2')).toEqual([]);
+    store.close();
+  });
+
   it('a signal to a finished run or an unknown run is a clear error', async () => {
     await engine.start(order, ['pen', 1], { id: 'done' });
     await engine.drain();
