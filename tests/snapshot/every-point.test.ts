@@ -42,7 +42,11 @@ const KNOWN: Record<string, string> = {
     'module-level channels (let req/res) are copied into the snapshot instead of saved by reference, ' +
     'so restored tasklets wait on copies the module never sends to (runtime/snapshot/NEEDS.md §6)',
 };
-const fixtures = loadFixtures().filter((f) => !f.flags.nativeOnly && f.flags.forceSwitch !== false && f.expected !== null);
+// fixtures whose transformed modes are known to fail (flag knownFailure, open in FAILURES.md)
+// have no trustworthy reference run to compare the snapshot runs with
+const fixtures = loadFixtures().filter(
+  (f) => !f.flags.nativeOnly && f.flags.forceSwitch !== false && f.expected !== null && f.flags.knownFailure === undefined,
+);
 
 let transform: TransformFn;
 let api: Rt;
