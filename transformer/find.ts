@@ -83,3 +83,21 @@ export function findMarked(ast: t.File, traverse: Traverse): NodePath<t.Function
   });
   return found;
 }
+
+/**
+ * Every marked function with no marked function around it, in source order.
+ * They are disjoint subtrees, so one batch is compiled on one set of paths; the
+ * functions nested inside them come in the next batch, once their parent is done.
+ */
+export function findOutermostMarked(ast: t.File, traverse: Traverse): NodePath<t.Function>[] {
+  const found: NodePath<t.Function>[] = [];
+  traverse(ast, {
+    Function(p: NodePath<t.Function>) {
+      if (hasDirective(p.node)) {
+        found.push(p);
+        p.skip();
+      }
+    },
+  });
+  return found;
+}

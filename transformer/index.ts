@@ -12,7 +12,7 @@ import { transformFromAstSync } from '@babel/core';
 import { relative, isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
 import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';
-import { findMarked, markModule, validateMarked, DIRECTIVE, type Traverse } from './find.js';
+import { findOutermostMarked, markModule, validateMarked, DIRECTIVE, type Traverse } from './find.js';
 import { compileFunction, runtimeImport, type FileState } from './compile-function.js';
 import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
 
@@ -80,15 +80,18 @@ export function transform(code: string, id: string, options: TransformOptions = 
   validateMarked(ast, traverse, file);
   if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
 
-  // compile outermost first; each pass re-reads the tree so scopes are fresh
+  // compile outermost first, a batch of disjoint functions per pass; each pass re-reads
+  // the tree so scopes are fresh (passes = nesting depth of marked functions, not their number)
   for (;;) {
     (traverse as any).cache.clear();
-    const next: NodePath<t.Function> | null = findMarked(ast, traverse);
-    if (!next) break;
-    const body = next.node.body as t.BlockStatement;
-    body.directives = body.directives.filter((d) => d.value.value !== DIRECTIVE);
-    compileFunction(next, file);
-    if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
+    const batch = findOutermostMarked(ast, traverse);
+    if (batch.length === 0) break;
+    for (const next of batch) {
+      const body = next.node.body as t.BlockStatement;
+      body.directives = body.directives.filter((d) => d.value.value !== DIRECTIVE);
+      compileFunction(next, file);
+      if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
+    }
   }
 
   if (file.imports.size > 0 || file.functions.length > 0) {
