@@ -122,6 +122,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     args: prepared.argsLocal ?? '',
     newTarget: prepared.newTargetLocal ?? '',
     frame: file.unique('$f'),
+    record: file.unique('$rec'),
     forceSwitch: file.forceSwitch ? runtimeImport(file, '$yield') : '',
     arrayHelpers: { get: (m: string) => (ARRAY_METHODS.includes(m) ? runtimeImport(file, `$${m}`) : undefined) },
   };

@@ -79,7 +79,20 @@ export function assemble(input: AssembleInput): t.Statement[] {
     ]);
   // unwinding: link this frame's record above the caller's, then return
   const saveStatements = (pc: t.Expression): t.Statement[] => {
-    const link = t.expressionStatement(t.assignmentExpression('=', rt('last'), t.assignmentExpression('=', t.memberExpression(rt('last'), id('up')), record(pc))));
+    // a resumed activation refills the record it was restored from (the runtime drops it
+    // on resume) instead of allocating a new one: less garbage per switch
+    const rec = () => id(n.record);
+    const refill = [
+      t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id('pc')), t.cloneNode(pc))),
+      t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id('up')), t.nullLiteral())),
+      ...locals.map((l) => t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id(frameKey(l))), id(l)))),
+    ];
+    const fill = t.ifStatement(
+      t.binaryExpression('===', rec(), t.nullLiteral()),
+      t.expressionStatement(t.assignmentExpression('=', rec(), record(pc))),
+      t.blockStatement(refill),
+    );
+    const link = t.blockStatement([fill, t.expressionStatement(t.assignmentExpression('=', rt('last'), t.assignmentExpression('=', t.memberExpression(rt('last'), id('up')), rec())))]);
     const out: t.Statement[] = [link];
     const m = mismatch();
     if (m) {
@@ -195,6 +208,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
   const restore: t.Statement[] = [
     t.variableDeclaration('const', [t.variableDeclarator(f, rt('rf'))]),
     t.expressionStatement(t.assignmentExpression('=', rt('rf'), t.nullLiteral())),
+    t.expressionStatement(t.assignmentExpression('=', id(n.record), id(n.frame))),
     ...locals.map((l) => t.expressionStatement(t.assignmentExpression('=', id(l), t.memberExpression(id(n.frame), id(frameKey(l)))))),
     t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.memberExpression(id(n.frame), id('pc')))),
     t.expressionStatement(t.assignmentExpression('=', id(n.value), rt('rv'))),
@@ -225,7 +239,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
   if (input.newTargetLocal)
     fresh.push(t.expressionStatement(t.assignmentExpression('=', id(input.newTargetLocal), t.metaProperty(id('new'), id('target')))));
 
-  const declared = [n.pc, n.value, ...locals.filter((l) => !params.includes(l)), ...(hasTry ? [n.resumeThrow] : [])];
+  const declared = [n.pc, n.value, ...locals.filter((l) => !params.includes(l)), ...(hasTry ? [n.resumeThrow] : []), n.record];
   return [
     t.variableDeclaration('const', [t.variableDeclarator(id(n.token), rt('tok'))]),
     // consumed: a later call from ordinary code must not find this function's name here
@@ -233,7 +247,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
     t.variableDeclaration(
       'let',
       declared.map((name) =>
-        t.variableDeclarator(id(name), name === n.pc || name === n.resumeThrow ? t.numericLiteral(0) : null),
+        t.variableDeclarator(id(name), name === n.pc || name === n.resumeThrow ? t.numericLiteral(0) : name === n.record ? t.nullLiteral() : null),
       ),
     ),
     t.ifStatement(t.binaryExpression('!==', rt('rf'), t.nullLiteral()), t.blockStatement(restore), fresh.length ? t.blockStatement(fresh) : null),

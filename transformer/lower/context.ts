@@ -47,6 +47,8 @@ export interface Names {
   args: string;
   newTarget: string;
   frame: string;
+  /** the record this activation was restored from (refilled when it suspends again) */
+  record: string;
   /** imported runtime function that switches to the next tasklet (forceSwitch mode) */
   forceSwitch: string;
   /** imported array helpers by method name */
