@@ -69,21 +69,6 @@ export function validateMarked(ast: t.File, traverse: Traverse, env: PrepareEnv)
   });
 }
 
-/** The outermost marked function still to compile, in source order. */
-export function findMarked(ast: t.File, traverse: Traverse): NodePath<t.Function> | null {
-  let found: NodePath<t.Function> | null = null;
-  traverse(ast, {
-    Function(p: NodePath<t.Function>) {
-      if (found) return p.skip();
-      if (hasDirective(p.node)) {
-        found = p;
-        p.stop();
-      }
-    },
-  });
-  return found;
-}
-
 /**
  * Every marked function with no marked function around it, in source order.
  * They are disjoint subtrees, so one batch is compiled on one set of paths; the

@@ -10,7 +10,6 @@
  */
 import type { NodePath } from '@babel/traverse';
 import * as t from '@babel/types';
-import { makeDiagnostic, type DiagnosticCode } from '../diagnostics.js';
 import type { Diagnostic } from '../types.js';
 
 export interface Prepared {
@@ -42,9 +41,6 @@ export interface PrepareEnv {
   importRuntime: (exported: string) => string;
 }
 
-function report(env: PrepareEnv, code: DiagnosticCode, node: t.Node, ...args: string[]): void {
-  env.diagnostics.push(makeDiagnostic(code, env.file, env.source, node.loc, ...args));
-}
 
 /** The name JavaScript would infer for an anonymous function at this position. */
 function inferredName(path: NodePath): string | null {

@@ -43,9 +43,6 @@ export interface Names {
   /** label of the block every unwinding call site breaks out of */
   save: string;
   resumeThrow: string;
-  caught: string;
-  args: string;
-  newTarget: string;
   frame: string;
   /** the record this activation was restored from (refilled when it suspends again) */
   record: string;

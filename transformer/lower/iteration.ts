@@ -11,6 +11,7 @@ import { explode, toTemp } from './expressions.js';
 import { emitCallSite } from './callsite.js';
 import { lowerStatement, assignTarget, createBlockEnv } from './statements.js';
 import { backEdge } from './loops.js';
+import { beginFinally, endFinally } from './tries.js';
 
 function assign(target: t.LVal, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', target, value));
@@ -127,39 +128,3 @@ export function lowerForIn(ctx: FunctionContext, node: t.ForInStatement, labels:
   em.mark(after);
   em.emit(assign(t.identifier(keys), t.identifier('undefined')));
 }
-
-import type { TryRegion } from './context.js';
-
-/** Open a try/finally region by hand (for synthetic finally blocks). */
-function beginFinally(ctx: FunctionContext): TryRegion {
-  const region: TryRegion = {
-    start: ctx.newLabel('try'),
-    catchLabel: null,
-    finallyLabel: ctx.newLabel('finally'),
-    after: ctx.newLabel('endtry'),
-    completion: ctx.helperVar('$c'),
-    completionValue: ctx.helperVar('$cv'),
-    jumps: [],
-    outerFinally: ctx.innermostFinally(),
-    errorVar: ctx.errorVar(),
-  };
-  ctx.tries.push(region);
-  ctx.leaps.push({ kind: 'finally', tryEntry: region });
-  ctx.em.setPc(region.start);
-  ctx.em.mark(region.start);
-  return region;
-}
-
-function endFinally(ctx: FunctionContext, region: TryRegion, finallyBody: () => void): void {
-  const em = ctx.em;
-  em.emit(assign(t.identifier(region.completion!), t.numericLiteral(0)));
-  ctx.leaps.pop();
-  em.setPc(region.finallyLabel!);
-  em.mark(region.finallyLabel!);
-  finallyBody();
-  emitDispatch(ctx, region);
-  em.setPc(region.after);
-  em.mark(region.after);
-}
-
-import { completionDispatch as emitDispatch } from './tries.js';

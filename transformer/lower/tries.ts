@@ -22,12 +22,11 @@ function assign(name: string, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', t.identifier(name), value));
 }
 
-export function lowerTry(ctx: FunctionContext, node: t.TryStatement): void {
-  const em = ctx.em;
-  const hasFinally = node.finalizer != null;
-  const region: TryRegion = {
+/** A try region: labels in code order once placed, completion variables when it has a finally. */
+function newRegion(ctx: FunctionContext, hasCatch: boolean, hasFinally: boolean): TryRegion {
+  return {
     start: ctx.newLabel('try'),
-    catchLabel: node.handler ? ctx.newLabel('catch') : null,
+    catchLabel: hasCatch ? ctx.newLabel('catch') : null,
     finallyLabel: hasFinally ? ctx.newLabel('finally') : null,
     after: ctx.newLabel('endtry'),
     completion: hasFinally ? ctx.helperVar('$c') : null,
@@ -36,6 +35,35 @@ export function lowerTry(ctx: FunctionContext, node: t.TryStatement): void {
     outerFinally: ctx.innermostFinally(),
     errorVar: ctx.errorVar(),
   };
+}
+
+/** Opens a try/finally region whose body the caller lowers (synthetic finally blocks, e.g. for-of). */
+export function beginFinally(ctx: FunctionContext): TryRegion {
+  const region = newRegion(ctx, false, true);
+  ctx.tries.push(region);
+  ctx.leaps.push({ kind: 'finally', tryEntry: region });
+  ctx.em.setPc(region.start);
+  ctx.em.mark(region.start);
+  return region;
+}
+
+/** Closes a region opened by beginFinally: normal completion, the finally body, then the dispatch. */
+export function endFinally(ctx: FunctionContext, region: TryRegion, finallyBody: () => void): void {
+  const em = ctx.em;
+  em.emit(assign(region.completion!, t.numericLiteral(NORMAL)));
+  ctx.leaps.pop();
+  em.setPc(region.finallyLabel!);
+  em.mark(region.finallyLabel!);
+  finallyBody();
+  completionDispatch(ctx, region);
+  em.setPc(region.after);
+  em.mark(region.after);
+}
+
+export function lowerTry(ctx: FunctionContext, node: t.TryStatement): void {
+  const em = ctx.em;
+  const hasFinally = node.finalizer != null;
+  const region = newRegion(ctx, node.handler != null, hasFinally);
   ctx.tries.push(region);
   if (hasFinally) ctx.leaps.push({ kind: 'finally', tryEntry: region });
 
