@@ -28,20 +28,6 @@ export function $yield(): void {
   suspend(SK_SOFT, t._n as Tasklet);
 }
 
-/**
- * The function a method or accessor of an object literal is, found from the
- * receiver it runs on: compiled code uses it only while unwinding, to check it
- * was called by compiled code and to resume itself.
- */
-export function selfOf(receiver: unknown, key: PropertyKey, slot: 'value' | 'get' | 'set'): Function | null {
-  let o = receiver as object | null;
-  while (o !== null && (typeof o === 'object' || typeof o === 'function')) {
-    const d = Object.getOwnPropertyDescriptor(o, key);
-    if (d) return (d as any)[slot] ?? null;
-    o = Object.getPrototypeOf(o);
-  }
-  return null;
-}
 
 /**
  * Tags a freshly created arrow or anonymous tasklet function with its compiled
@@ -55,10 +41,6 @@ export function tag<F extends Function>(fn: F, meta: object, name?: string): F {
   return fn;
 }
 
-/** Was `fn` tagged with `meta`? */
-export function isTagged(fn: unknown, meta: object): boolean {
-  return typeof fn === 'function' && (fn as any)[rt.tagKey] === meta;
-}
 
 /**
  * Tags the tasklet methods and accessors of a freshly created object literal.

@@ -43,6 +43,25 @@ function callArgs(fn: Function, a: unknown[]): unknown {
   }
 }
 
+/** How the last `resume` ended: 0 = returned its value, 1 = threw it. */
+let resumedKind: 0 | 1 = 0;
+
+/** Re-enters one saved frame; its call site evaluates to `v` (or throws it, k = 1). */
+function resume(F: Frame, v: unknown, k: 0 | 1): unknown {
+  rt.rf = F;
+  rt.rv = v;
+  rt.rk = k;
+  rt.tok = F.f;
+  try {
+    const r = F.f.call(F.th);
+    resumedKind = 0;
+    return r;
+  } catch (e) {
+    resumedKind = 1;
+    return e;
+  }
+}
+
 /** Runs `t` (the current tasklet) until it switches away or ends. */
 export function drive(t: Tasklet): void {
   let F: Frame | null;
@@ -81,17 +100,8 @@ export function drive(t: Tasklet): void {
   for (;;) {
     const up: Frame | null = F.up;
     t._top = up; // the heap part below the running segment (recursionDepth)
-    rt.rf = F;
-    rt.rv = v;
-    rt.rk = k;
-    rt.tok = F.f;
-    try {
-      v = F.f.call(F.th);
-      k = 0;
-    } catch (e) {
-      v = e;
-      k = 1;
-    }
+    v = resume(F, v, k);
+    k = resumedKind;
     if (rt.u !== 0) {
       const top = closeChain(up);
       if (rt.u === 2 && retry && noProgress(F, top, up)) {
@@ -287,17 +297,8 @@ function boundary(rec: Frame, inPlace = false): unknown {
     }
     const up: Frame | null = F.up;
     up0 = up;
-    rt.rf = F;
-    rt.rv = v;
-    rt.rk = k;
-    rt.tok = F.f;
-    try {
-      v = F.f.call(F.th);
-      k = 0;
-    } catch (e) {
-      v = e;
-      k = 1;
-    }
+    v = resume(F, v, k);
+    k = resumedKind;
     if (rt.u !== 0) {
       F = closeChain(up);
       continue;

@@ -4,5 +4,5 @@
 export { rt, Rt, type Frame } from './rt.js';
 export { $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort } from './arrays.js';
 export { schedule } from './api.js';
-export { $yield, TDZ, selfOf, markObject, tag, isTagged, key, keyName, registerFunction, functionRegistry, registerFactory, factoryRegistry, closure, closureInfo } from './compiled.js';
+export { $yield, TDZ, markObject, tag, key, keyName, registerFunction, functionRegistry, registerFactory, factoryRegistry, closure, closureInfo } from './compiled.js';
 import './index.js';
