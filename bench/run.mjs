@@ -9,6 +9,7 @@
 //   node bench/run.mjs --no-ticks       compile with { ticks: false } (extra rows, marked)
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -495,6 +496,15 @@ const FIGURES = {
 import { BUILD_FIGURES, BUILD_META } from './build.mjs';
 Object.assign(META, BUILD_META);
 Object.assign(FIGURES, BUILD_FIGURES);
+
+// Snapshot figures (issue 4) and workflow figures (issue 7) live in their own files, each
+// exporting META and FIGURES in the shape of BUILD_META / BUILD_FIGURES (see bench/build.mjs).
+for (const extra of ['snapshot.mjs', 'workflow.mjs']) {
+  if (!existsSync(path.join(benchDir, extra))) continue;
+  const m = await import(`./${extra}`);
+  Object.assign(META, m.META);
+  Object.assign(FIGURES, m.FIGURES);
+}
 
 // ---------------------------------------------------------------------------
 // table
