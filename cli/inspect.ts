@@ -18,16 +18,21 @@ interface Info {
 const TAGS: Record<string, string> = {
   O: 'Object', N: 'Object(null)', A: 'Array', AX: 'Array', D: 'Date', R: 'RegExp', M: 'Map', S: 'Set',
   B: 'ArrayBuffer', T: 'TypedArray', E: 'Error', C: 'instance', X: 'pending error', K: 'tasklet', H: 'channel',
+  F: 'closure', I: 'iterator',
 };
+const ITER_KINDS = ['values', 'keys', 'entries'];
+const ITER_SOURCES = ['array', 'string', 'Map', 'Set'];
 
 class Printer {
   private readonly fns: Array<[string, string, Info?]>;
+  private readonly factories: Array<[string, string, Info?]>;
   private readonly objs: Entry[];
   private readonly classes: string[];
   private readonly out: string[] = [];
 
   constructor(private readonly d: any, private readonly all: boolean) {
     this.fns = d.fns;
+    this.factories = Array.isArray(d.factories) ? d.factories : [];
     this.objs = d.objs;
     this.classes = d.classes;
   }
@@ -81,8 +86,19 @@ class Printer {
       case 'T': return `${e[1]}(${e[4]})`;
       case 'B': return `ArrayBuffer`;
       case 'X': return `<pending error ${this.val(e[1], depth + 1)}>`;
+      case 'F': return `<closure ${this.factoryName(e[1] as number)}>`;
+      case 'I': {
+        const k = e[1] as number;
+        const src = Array.isArray(e[2]) && e[2][0] === 0 ? 'finished' : `${this.val(e[2], depth + 1)} at ${e[3]}`;
+        return `<${ITER_SOURCES[k >> 2]} ${ITER_KINDS[k & 3]} iterator, ${src}>`;
+      }
     }
     return `<${tag} #${i}>`;
+  }
+
+  factoryName(i: number): string {
+    const f = this.factories[i];
+    return f?.[2]?.name ?? (f ? f[0].slice(f[0].lastIndexOf('#') + 1) : `#${i}`);
   }
 
   line(s: string): void {
@@ -96,7 +112,9 @@ class Printer {
       this.line(`    ${fn} (runtime helper)`);
       return;
     }
-    const [id, , info] = this.fns[fn as number] ?? ['?'];
+    // a tasklet closure's frame names its "F" entry; its layout is in the factory table
+    const closureAt = Array.isArray(fn) ? (this.objs[fn[1] as number] as Entry | undefined) : undefined;
+    const [id, , info] = (closureAt !== undefined ? this.factories[closureAt[1] as number] : this.fns[fn as number]) ?? ['?'];
     let where = '';
     if (info !== undefined) {
       let line = info.line;
@@ -167,6 +185,10 @@ class Printer {
     this.line('');
     this.line('functions:');
     for (const [id, fp] of this.fns) this.line(`  ${id} (fingerprint ${fp})`);
+    if (this.factories.length > 0) {
+      this.line('closure factories:');
+      for (const [id, fp] of this.factories) this.line(`  ${id} (fingerprint ${fp})`);
+    }
     return this.out.join('\n') + '\n';
   }
 }

@@ -83,14 +83,40 @@ export interface FactoryMeta {
   column: number;
 }
 
+/**
+ * A registered factory: `make(...envs)` returns a fresh closure over the given
+ * environment objects; `fn` is the compiled metadata of that closure when it is a
+ * tasklet function (its frames can then be saved and restored).
+ */
+export interface FactoryEntry {
+  meta: FactoryMeta;
+  make: (...envs: object[]) => Function;
+  fn: FunctionEntry['meta'] | undefined;
+}
+
 /** Factory id -> the module-level function that re-creates the closure from its environments. */
-export const factoryRegistry = new Map<string, { meta: FactoryMeta; make: (...envs: object[]) => Function }>();
+export const factoryRegistry = new Map<string, FactoryEntry>();
 
 /** Closure created by compiled code -> where it came from and the environments it closes over. */
 export const closureInfo = new WeakMap<Function, { meta: FactoryMeta; envs: object[] }>();
 
-export function registerFactory(meta: FactoryMeta, make: (...envs: object[]) => Function): void {
-  factoryRegistry.set(meta.id, { meta, make });
+/**
+ * Called by compiled modules at load, once per factory. `fnMeta` (the closure's
+ * compiled metadata, for tasklet closures) lets snapshots save frames of the closure.
+ */
+export function registerFactory(meta: FactoryMeta, make: (...envs: object[]) => Function, fnMeta?: FunctionEntry['meta']): void {
+  factoryRegistry.set(meta.id, { meta, make, fn: fnMeta });
+}
+
+/**
+ * Module-level values saved by reference (snapshots): stable id ("x.ts#helper") -> a
+ * getter of the binding's current value. Registered by compiled modules at load for
+ * module-level function declarations, classes and `const` bindings.
+ */
+export const valueRegistry = new Map<string, () => unknown>();
+
+export function registerValue(id: string, get: () => unknown): void {
+  valueRegistry.set(id, get);
 }
 
 /**

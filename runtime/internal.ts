@@ -6,3 +6,4 @@ export { $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $fl
 export { schedule } from './api.js';
 export { $yield, TDZ, markObject, tag, key, keyName, registerFunction, functionRegistry, registerFactory, factoryRegistry, closure, closureInfo } from './compiled.js';
 import './index.js';
+export { $iter, registerValue, registerClass } from './snapshot/exports.js';

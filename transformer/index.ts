@@ -15,6 +15,7 @@ import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js
 import { findOutermostMarked, markModule, validateMarked, DIRECTIVE, type Traverse } from './find.js';
 import { compileFunction, runtimeImport, type FileState } from './compile-function.js';
 import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
+import { beginRegistrations, emitRegistrations } from './emit/registrations.js';
 
 export type { TransformOptions, TransformResult, Diagnostic, Position } from './types.js';
 export { TaskletCompileError, catalogue };
@@ -76,6 +77,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
     importRuntime: (exported: string) => runtimeImport(file, exported),
   };
 
+  beginRegistrations();
   markModule(ast, traverse, file);
   validateMarked(ast, traverse, file);
   if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
@@ -94,6 +96,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
     }
   }
 
+  emitRegistrations(ast, file); // snapshots: factories' metadata, classes, module values, for-of helper
   if (file.imports.size > 0 || file.functions.length > 0) {
     // V8 reads an imported binding through its module cell on every use; a module-level
     // const alias of `rt` is a plain context slot, which makes compiled calls ~30% cheaper

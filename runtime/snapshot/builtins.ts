@@ -1,7 +1,8 @@
 // Values saved by name rather than by content: runtime functions and classes, the TDZ
 // marker, the main tasklet, well-known symbols; plus the user's registered classes
 // (`registerClass`). Restoring looks names up here and never creates functions.
-import { TDZ } from '../compiled.js';
+import { TDZ, valueRegistry, type FactoryEntry } from '../compiled.js';
+import { $iter, SlIter } from '../iter.js';
 import { rt } from '../rt.js';
 import * as api from '../api.js';
 import * as asyncApi from '../async.js';
@@ -29,6 +30,7 @@ function table(): Map<string, unknown> {
     Channel, Tasklet, StacklessError, TaskletExit, SnapshotError,
     $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort, $ret,
     'Channel.sendSequence': Channel.prototype.sendSequence,
+    $iter, 'SlIter.next': SlIter.prototype.next,
   };
   for (const k of Object.keys(fns)) {
     m.set(k, fns[k]);
@@ -98,11 +100,51 @@ export function builtinName(v: unknown): string | undefined {
 export function builtinValue(name: string): unknown {
   if (name === 'main') return rt.main;
   const v = table().get(name);
-  return v !== undefined || name[0] !== '@' ? v : classMember(name);
+  if (v !== undefined) return v;
+  if (name[0] === '@') return classMember(name);
+  return moduleValue(name);
 }
 
 export function hasBuiltin(name: string): boolean {
-  return name === 'main' || table().has(name) || (name[0] === '@' && classMember(name) !== undefined);
+  return name === 'main' || table().has(name) || (name[0] === '@' ? classMember(name) !== undefined : moduleValue(name) !== undefined);
+}
+
+// ---- module-level values saved by reference (registerValue, emitted by the compiler) ----
+
+/** What may be saved by reference: functions and objects, but never tasklets or channels (state). */
+export function isModuleValue(v: unknown): boolean {
+  return (typeof v === 'function' || (typeof v === 'object' && v !== null)) && !(v instanceof Tasklet) && !(v instanceof Channel);
+}
+
+/** The current value of module value `id` ("x.ts#helper"), or undefined (unknown id, unset binding). */
+function moduleValue(id: string): unknown {
+  if (!id.includes('#')) return undefined;
+  const get = valueRegistry.get(id);
+  if (get === undefined) return undefined;
+  try {
+    const v = get();
+    return isModuleValue(v) ? v : undefined;
+  } catch {
+    return undefined; // a const in its temporal dead zone
+  }
+}
+
+/**
+ * Fingerprint of a closure factory: the tasklet closure's layout fingerprint, or for an
+ * ordinary closure a hash of the factory's compiled source (cached on the entry).
+ */
+const factoryFps = new WeakMap<FactoryEntry, string>();
+export function factoryFp(f: FactoryEntry): string {
+  if (f.fn !== undefined) return f.fn.fp;
+  let fp = factoryFps.get(f);
+  if (fp === undefined) {
+    const src = Function.prototype.toString.call(f.make);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < src.length; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+    fp = (h >>> 0).toString(16).padStart(8, '0');
+    factoryFps.set(f, fp);
+  }
+  return fp;
 }
 
 // ---- registered classes ----
@@ -142,7 +184,8 @@ function addMethods(name: string, Cls: Function): void {
   }
 }
 function classMember(name: string): unknown {
-  const m = /^@([^.]+)\.(prototype\.)?([^.]+)$/.exec(name);
+  // class names registered by the compiler contain dots ("src/a.ts#Ledger")
+  const m = /^@(.+?)\.(prototype\.)?([^.]+)$/.exec(name);
   const Cls = m !== null ? classes.get(m[1]) : undefined;
   if (m === null || Cls === undefined) return undefined;
   const o = m[2] !== undefined ? Cls.prototype : Cls;

@@ -2,19 +2,22 @@
 // reference's target, function ids and fingerprints, resume points, local counts,
 // prototype keys, and the tasklet/channel cross-links. Restore builds only after this
 // passed, so a bad snapshot leaves the scheduler exactly as it was.
-import { functionRegistry, type FunctionEntry } from '../compiled.js';
-import { classByName, errorClass, hasBuiltin, RUNTIME_FUNCTIONS, TYPED } from './builtins.js';
+import { functionRegistry, factoryRegistry, type FunctionEntry, type FactoryEntry } from '../compiled.js';
+import { IS_STRING, IS_MAP, IS_SET } from '../iter.js';
+import { classByName, errorClass, factoryFp, hasBuiltin, RUNTIME_FUNCTIONS, TYPED } from './builtins.js';
 import { fail, type Meta } from './errors.js';
 import { fromBase64 } from './base64.js';
 import { hasPc } from './save-sched.js';
 import {
-  FORMAT, VERSION, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, HELPER_PC, STATES, type SnapshotData,
+  FORMAT, VERSION, READS, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, HELPER_PC, STATES, type SnapshotData,
 } from './format.js';
 
 export interface Checked {
   data: SnapshotData;
   /** Registry entry per function table index. */
   fns: FunctionEntry[];
+  /** Registry entry per factory table index. */
+  factories: FactoryEntry[];
   classes: Function[];
   /** Decoded ArrayBuffer contents per object index ("B" entries). */
   bytes: Map<number, Uint8Array>;
@@ -29,6 +32,8 @@ function short(v: unknown): string {
     return Array.isArray(v) ? '<array>' : typeof v;
   }
 }
+/** IK_* | IS_* combinations an iterator entry may have (runtime/iter.ts). */
+const ITER_KINDS = new Set([0, 1, 2, 4, 8, 9, 10, 12, 14]);
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 
 class Checker {
@@ -36,6 +41,7 @@ class Checker {
   /** Index of the entry being checked (-1: not in objs); the message names it. */
   cur = -1;
   readonly fns: FunctionEntry[] = [];
+  readonly factories: FactoryEntry[] = [];
   readonly classes: Function[] = [];
   readonly bytes = new Map<number, Uint8Array>();
   constructor(readonly d: SnapshotData) {}
@@ -102,7 +108,7 @@ class Checker {
     const d = this.d;
     if (d === null || typeof d !== 'object' || Array.isArray(d)) this.bad('BAD_FORMAT', 'not a snapshot object');
     if (d.format !== FORMAT) this.bad('BAD_FORMAT', `format is not "${FORMAT}"`);
-    if (d.version !== VERSION) this.bad('BAD_VERSION', `version ${String(d.version)} is not supported (this runtime reads version ${VERSION})`);
+    if (!READS.includes(d.version)) this.bad('BAD_VERSION', `version ${String(d.version)} is not supported (this runtime reads version ${VERSION})`);
     if (typeof d.time !== 'number' || !Number.isFinite(d.time)) this.bad('BAD_FORMAT', 'time is not a number');
     for (const f of ['fns', 'classes', 'roots', 'objs'] as const) if (!Array.isArray(d[f])) this.bad('BAD_FORMAT', `${f} is not an array`);
     this.loc = 'fns';
@@ -117,6 +123,19 @@ class Checker {
         fail('FINGERPRINT_MISMATCH', `cannot restore: function ${e.meta.name} (${f[0]}) has changed: the snapshot has fingerprint ${f[1]}, the loaded code has ${e.meta.fp}`);
       }
       this.fns.push(e);
+    }
+    this.loc = 'factories';
+    const fs = d.factories === undefined && d.version === 1 ? [] : d.factories;
+    if (!Array.isArray(fs)) this.bad('BAD_FORMAT', 'factories is not an array');
+    for (const f of fs) {
+      if (!Array.isArray(f) || (f.length !== 2 && f.length !== 3) || typeof f[0] !== 'string' || typeof f[1] !== 'string') this.bad('BAD_FORMAT', 'a factory entry is not [id, fingerprint, info?]');
+      const e = factoryRegistry.get(f[0]);
+      if (e === undefined) fail('UNKNOWN_FUNCTION', `cannot restore: no closure factory with id '${f[0]}' is loaded (the module that creates closure ${f[0].slice(f[0].lastIndexOf('#') + 1)} is not imported, or the code changed)`);
+      const fp = factoryFp(e);
+      if (fp !== f[1]) {
+        fail('FINGERPRINT_MISMATCH', `cannot restore: closure ${e.meta.name} (${f[0]}) has changed: the snapshot has fingerprint ${f[1]}, the loaded code has ${fp}`);
+      }
+      this.factories.push(e);
     }
     this.loc = 'classes';
     for (const c of d.classes) {
@@ -137,7 +156,7 @@ class Checker {
     this.loc = 'roots';
     for (const r of d.roots) this.val(r);
     this.links();
-    return { data: d, fns: this.fns, classes: this.classes, bytes: this.bytes };
+    return { data: d, fns: this.fns, factories: this.factories, classes: this.classes, bytes: this.bytes };
   }
 
   entry(i: number, e: unknown[]): void {
@@ -188,8 +207,54 @@ class Checker {
         return this.val(e[1]);
       case 'K': return this.tasklet(e);
       case 'H': return this.channel(e);
+      case 'F': return this.closure(e);
+      case 'I': return this.iterator(e);
     }
     this.bad('BAD_FORMAT', `unknown entry tag ${short(e[0])}`);
+  }
+
+  /** ["F", factoryIndex, env...]: as many environments as the factory takes, each a plain object. */
+  closure(e: unknown[]): void {
+    const fi = e[1];
+    if (!isInt(fi) || fi < 0 || fi >= this.factories.length) this.bad('BAD_REF', 'unknown factory index');
+    const f = this.factories[fi];
+    const n = f.make.length;
+    if (e.length !== 2 + n) this.bad('BAD_CLOSURE', `closure ${f.meta.name} (${f.meta.id}) takes ${n} environment object${n === 1 ? '' : 's'}, the entry has ${e.length - 2}`);
+    for (let j = 2; j < e.length; j++) {
+      const v = e[j];
+      if (!Array.isArray(v) || v.length !== 2 || v[0] !== 1) this.bad('BAD_CLOSURE', `environment ${j - 2} of closure ${f.meta.name} is not a reference to an object`);
+      this.idx(v[1], 'O');
+    }
+  }
+
+  /** ["I", kind, source, position]: a saveable for-of iterator (runtime/iter.ts). */
+  iterator(e: unknown[]): void {
+    const [, k, src, pos] = e;
+    if (e.length !== 4 || !ITER_KINDS.has(k as number)) this.bad('BAD_VALUE', 'iterator kind');
+    if (!isInt(pos) || pos < 0) this.bad('BAD_VALUE', 'iterator position');
+    if (Array.isArray(src) && src.length === 1 && src[0] === 0) return; // finished
+    let limit = 2 ** 53;
+    if (k === IS_STRING) {
+      if (typeof src !== 'string') this.bad('BAD_VALUE', 'iterator source is not a string');
+      limit = src.length;
+    } else {
+      if (!Array.isArray(src) || src.length !== 2 || src[0] !== 1) this.bad('BAD_VALUE', 'iterator source is not a reference');
+      const i = src[1];
+      const want = (k as number) >= IS_SET ? ['S'] : (k as number) >= IS_MAP ? ['M'] : ['A', 'AX', 'T', 'O', 'N', 'C'];
+      if (!isInt(i) || i < 0 || i >= this.d.objs.length || !want.includes(this.tagOf(i) as string)) this.bad('BAD_REF', 'iterator source of the wrong kind');
+      const n = this.d.objs[i].length - 1;
+      if ((k as number) >= IS_MAP) limit = (k as number) >= IS_SET ? n : n / 2;
+    }
+    if (pos > limit) this.bad('BAD_VALUE', `iterator position ${pos} is past the end (${limit})`);
+  }
+
+  /** A reference to a closure whose factory makes a tasklet function: its compiled metadata. */
+  closureMeta(v: unknown, what: string): Meta {
+    if (!Array.isArray(v) || v.length !== 2 || v[0] !== 1) return this.bad('BAD_REF', `${what} is not a function`);
+    const i = this.idx(v[1], 'F');
+    const f = this.factories[this.d.objs[i][1] as number];
+    if (f === undefined || f.fn === undefined) return this.bad('BAD_FRAME', `${what}: closure ${f?.meta.name ?? '?'} is not a tasklet function`);
+    return f.fn as Meta;
   }
 
   view(e: unknown[]): void {
@@ -245,7 +310,7 @@ class Checker {
 
   fnValue(v: unknown): void {
     this.val(v);
-    const ok = Array.isArray(v) && (v[0] === 5 || (v[0] === 4 && RUNTIME_FUNCTIONS.has(v[1] as string)));
+    const ok = Array.isArray(v) && (v[0] === 5 || (v[0] === 4 && RUNTIME_FUNCTIONS.has(v[1] as string)) || (v[0] === 1 && this.tagOf(v[1] as number) === 'F'));
     if (!ok) this.bad('BAD_TASKLET', 'a tasklet function is not a registered function');
   }
 
@@ -261,8 +326,12 @@ class Checker {
         if (f.length !== 2 + HELPER_KEYS[fn].length) this.bad('BAD_LOCALS', `frame ${j}: ${fn} saves ${HELPER_KEYS[fn].length} fields`);
         if (retry && j === 0) this.bad('NOT_RESTORABLE', 'wait()/join() must be called from a tasklet function');
       } else {
-        if (!isInt(fn) || fn < 0 || fn >= this.fns.length) this.bad('BAD_REF', `frame ${j}: unknown function index`);
-        const m = this.fns[fn].meta as Meta;
+        let m: Meta;
+        if (Array.isArray(fn)) m = this.closureMeta(fn, `frame ${j}`);
+        else {
+          if (!isInt(fn) || fn < 0 || fn >= this.fns.length) this.bad('BAD_REF', `frame ${j}: unknown function index`);
+          m = this.fns[fn].meta as Meta;
+        }
         if (!isInt(pc) || pc < 0 || pc >= m.states || !hasPc(m, pc)) this.bad('BAD_PC', `frame ${j}: ${String(pc)} is not a resume point of ${m.name} (${m.states} states)`);
         if (retry && j === 0 && !hasPc(m, pc - 1)) this.bad('BAD_PC', `frame ${j}: no retry entry before resume point ${pc}`);
         const L = m.locals.length;
@@ -272,7 +341,8 @@ class Checker {
       for (let k = 2; k < f.length; k++) this.val(f[k]);
       if (typeof fn === 'string' && HELPER_KEYS[fn] === HELPER_KEYS.$map) {
         const cb = f[4];
-        if (!isInt(f[2]) || f[2] < 0 || f[2] > 8 || !(Array.isArray(cb) && cb[0] === 5)) this.bad('BAD_FRAME', `frame ${j}: array helper state`);
+        const cbOk = Array.isArray(cb) && (cb[0] === 5 || (cb[0] === 1 && this.tagOf(cb[1] as number) === 'F'));
+        if (!isInt(f[2]) || f[2] < 0 || f[2] > 8 || !cbOk) this.bad('BAD_FRAME', `frame ${j}: array helper state`);
         this.idx((f[3] as unknown[])?.[1], 'A');
       }
     }

@@ -1,7 +1,9 @@
 // Constants of the snapshot format (docs/snapshot-format.md), shared by save and load.
 
 export const FORMAT = 'stackless-snapshot';
-export const VERSION = 1;
+export const VERSION = 2;
+/** Versions restore() reads (1: no closures, no saveable iterators). */
+export const READS = [1, 2];
 
 // Value tags: anything that is not a JSON number/string/boolean/null is [tag, ...].
 export const V_UNDEF = 0;
@@ -61,6 +63,8 @@ export interface SnapshotData {
   version: number;
   time: number;
   fns: Array<[string, string, FnInfo?]>;
+  /** closure factories (version 2): [id, fingerprint, info?]; info only for tasklet closures */
+  factories?: Array<[string, string, FnInfo?]>;
   classes: string[];
   roots: unknown[];
   objs: unknown[][];

@@ -33,7 +33,7 @@ export function saveAll(roots: unknown[]): { data: SnapshotData; tasklets: Taskl
     enc.push(s.val(roots[i]));
   }
   s.drain();
-  const data: SnapshotData = { format: FORMAT, version: VERSION, time: Date.now(), fns: s.fns, classes: s.classes, roots: enc, objs: s.objs };
+  const data: SnapshotData = { format: FORMAT, version: VERSION, time: Date.now(), fns: s.fns, factories: s.factories, classes: s.classes, roots: enc, objs: s.objs };
   return { data, tasklets: s.queue.filter((o): o is Tasklet => o instanceof Tasklet) };
 }
 

@@ -12,6 +12,8 @@ import { SelNode } from '../select.js';
 import { qPush } from '../queue.js';
 import { armSleep, armChannelTimeout, armSelectTimeout } from '../async.js';
 import { builtinValue, errorClass, TYPED } from './builtins.js';
+import { closure } from '../compiled.js';
+import { SlIter } from '../iter.js';
 import { HELPER_KEYS, SPECIAL_NUMBERS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Checked } from './check.js';
 import type { Meta } from './errors.js';
@@ -62,7 +64,17 @@ export function build(c: Checked): Restored {
       case 'X': out[i] = new Bomb(undefined); break;
       case 'K': out[i] = new Tasklet(); break;
       case 'H': out[i] = new Channel(e[2] as number > 0 ? { capacity: e[2] as number } : undefined); break;
+      case 'I': out[i] = new SlIter(undefined, e[1] as number, e[3] as number, null); break;
     }
+  }
+  // closures: the registered factory re-creates each one over its (already created) environments
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    if (e[0] !== 'F') continue;
+    const f = c.factories[e[1] as number];
+    const envs: object[] = [];
+    for (let j = 2; j < e.length; j++) envs.push(out[(e[j] as number[])[1]] as object);
+    out[i] = closure(f.make(...envs), f.meta, ...envs);
   }
   for (let i = 0; i < objs.length; i++) {
     const e = objs[i];
@@ -102,6 +114,7 @@ export function build(c: Checked): Restored {
       case 'M': for (let j = 1; j < e.length; j += 2) o.set(val(e[j]), val(e[j + 1])); break;
       case 'S': for (let j = 1; j < e.length; j++) o.add(val(e[j])); break;
       case 'X': o.e = val(e[1]); break;
+      case 'I': o.s = val(e[2]); break;
     }
   }
 
@@ -207,10 +220,19 @@ function buildFrames(c: Checked, fs: unknown[][], val: (v: unknown) => unknown, 
       const keys = HELPER_KEYS[fn];
       for (let k = 0; k < keys.length; k++) rec[keys[k]] = val(f[2 + k]);
     } else {
-      const entry = c.fns[fn as number];
-      const m = entry.meta as Meta;
+      let m: Meta;
+      let fun: Function;
+      if (typeof fn === 'number') {
+        const entry = c.fns[fn];
+        m = entry.meta as Meta;
+        fun = entry.fn;
+      } else {
+        // a tasklet closure: the function re-created from its "F" entry
+        fun = val(fn) as Function;
+        m = c.factories[c.data.objs[(fn as number[])[1]][1] as number].fn as Meta;
+      }
       const pc = (f[1] as number) - (retry && j === 0 ? 1 : 0);
-      rec = { f: entry.fn, pc, up: below, m };
+      rec = { f: fun, pc, up: below, m };
       const locals = m.locals;
       for (let k = 0; k < locals.length; k++) {
         const key = locals[k][0];

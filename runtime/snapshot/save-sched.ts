@@ -9,6 +9,7 @@ import type { Channel } from '../channel.js';
 import { SelNode } from '../select.js';
 import { qSentinel, type QNode } from '../queue.js';
 import { builtinName } from './builtins.js';
+import { closureInfo, factoryRegistry } from '../compiled.js';
 import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
@@ -105,14 +106,24 @@ function encodeFrames(s: Saver, top: Frame): unknown[] {
     const m = f.m as Meta | undefined;
     if (m !== undefined) {
       const e = s.entryOf(f.f);
-      if (e === undefined || e.meta.id !== m.id) {
-        fail(
-          'UNSUPPORTED_CLOSURE',
-          `cannot save a frame of ${where(m, f.pc)} (id ${m.id}): it is a closure or a function that is not ` +
-            `registered; closures cannot be re-created yet (runtime/snapshot/NEEDS.md)`,
-        );
+      let fn: unknown;
+      if (e !== undefined && e.meta.id === m.id) fn = s.fnIndex(m);
+      else {
+        // a tasklet closure made through a registered factory: saved as a reference to its "F" entry
+        const info = typeof f.f === 'function' ? closureInfo.get(f.f as Function) : undefined;
+        const fe = info !== undefined ? factoryRegistry.get(info.meta.id) : undefined;
+        if (fe === undefined || fe.fn === undefined || fe.fn.id !== m.id) {
+          fail(
+            'UNSUPPORTED_CLOSURE',
+            `cannot save a frame of ${where(m, f.pc)} (id ${m.id}): the function is a closure the compiler ` +
+              `could not re-create (it captures something other than module-level names and locals of tasklet ` +
+              `functions) or a frame entered from ordinary code`,
+          );
+        }
+        s.at('<frame function>');
+        fn = s.val(f.f);
       }
-      const rec: unknown[] = [s.fnIndex(m), f.pc];
+      const rec: unknown[] = [fn, f.pc];
       const locals = m.locals;
       for (let i = 0; i < locals.length; i++) {
         s.inFrame(m, m.name, f.pc, locals[i][1]);

@@ -5,7 +5,9 @@
 import { rt, Bomb } from '../rt.js';
 import { Tasklet } from '../tasklet.js';
 import { Channel } from '../channel.js';
-import { functionRegistry, type FunctionEntry } from '../compiled.js';
+import { functionRegistry, closureInfo, factoryRegistry, valueRegistry, type FunctionEntry, type FactoryEntry } from '../compiled.js';
+import { SlIter } from '../iter.js';
+import { factoryFp, isModuleValue } from './builtins.js';
 import { builtinName, classNameOf, errorName, TYPED } from './builtins.js';
 import { fail, where, type Meta } from './errors.js';
 import { toBase64 } from './base64.js';
@@ -53,6 +55,11 @@ export class Saver {
   readonly classes: string[] = [];
   private readonly classIds = new Map<string, number>();
   private readonly byFn = new Map<Function, FunctionEntry>();
+  /** Factories of the closures saved: [id, fingerprint, info?] (docs/snapshot-format.md). */
+  readonly factories: Array<[string, string, FnInfo?]> = [];
+  private readonly factoryIds = new Map<string, number>();
+  /** Module-level values (registerValue) by value: saved by reference. Built on first use. */
+  private modVals: Map<unknown, string> | null = null;
   // the slot being encoded now
   private curParent = -1;
   private curVia = 'root';
@@ -68,6 +75,37 @@ export class Saver {
   /** Registry entry of a registered tasklet function, by the function object. */
   entryOf(fn: unknown): FunctionEntry | undefined {
     return this.byFn.get(fn as Function);
+  }
+
+  /** Index of closure factory `f` in the snapshot's factory table. */
+  factoryIndex(f: FactoryEntry): number {
+    let i = this.factoryIds.get(f.meta.id);
+    if (i === undefined) {
+      const m = f.fn as Partial<Meta> | undefined;
+      const row: [string, string, FnInfo?] = [f.meta.id, factoryFp(f)];
+      // a tasklet closure: its locals and resume points, for people (restore reads id and fingerprint)
+      if (m !== undefined) row.push({ name: f.meta.name, file: f.meta.file, line: f.meta.line, locals: (m.locals ?? []).map((l) => l[1]), pcs: m.pcs ?? [] });
+      i = this.factories.push(row) - 1;
+      this.factoryIds.set(f.meta.id, i);
+    }
+    return i;
+  }
+
+  /** The id of a module-level value saved by reference (registerValue), if `v` is one. */
+  moduleValue(v: unknown): string | undefined {
+    if (this.modVals === null) {
+      this.modVals = new Map();
+      for (const [id, get] of valueRegistry) {
+        let x: unknown;
+        try {
+          x = get();
+        } catch {
+          continue; // a const still in its temporal dead zone
+        }
+        if (isModuleValue(x) && !this.modVals.has(x)) this.modVals.set(x, id);
+      }
+    }
+    return this.modVals.get(v);
   }
 
   /** Index of function `meta.id` in the snapshot's function table. */
@@ -157,7 +195,7 @@ export class Saver {
         return this.fnVal(v);
       default: {
         if (v === null) return null;
-        const name = builtinName(v);
+        const name = builtinName(v) ?? (valueRegistry.size !== 0 ? this.moduleValue(v) : undefined);
         if (name !== undefined) return [V_BUILTIN, name];
         return [V_REF, this.ref(v as object)];
       }
@@ -169,15 +207,35 @@ export class Saver {
     if (name !== undefined) return [V_BUILTIN, name];
     const e = this.byFn.get(f);
     if (e !== undefined) return [V_FN, this.fnIndex(e.meta)];
+    // a closure made through a registered factory: an object entry (identity and sharing kept)
+    if (closureInfo.has(f)) return [V_REF, this.ref(f)];
+    const mod = valueRegistry.size !== 0 ? this.moduleValue(f) : undefined;
+    if (mod !== undefined) return [V_BUILTIN, mod];
     const src = Function.prototype.toString.call(f);
     const label = f.name ? `function ${f.name}` : 'an anonymous function';
     if (f.name.startsWith('bound ')) fail('BOUND_FUNCTION', `cannot save ${this.here()}: ${label} is a bound function`);
     if (src.endsWith('{ [native code] }')) fail('NATIVE_FUNCTION', `cannot save ${this.here()}: ${label} is a native function`);
     return fail(
       'UNSUPPORTED_CLOSURE',
-      `cannot save ${this.here()}: ${label} is a closure or not a registered tasklet function ` +
-        `(only module-level tasklet functions and methods of module-level classes are saved, by id)`,
+      `cannot save ${this.here()}: ${label} is a closure the compiler could not re-create ` +
+        `(it captures something other than module-level names and locals of tasklet functions, ` +
+        `or it was created outside a tasklet function and is not a module-level declaration)`,
     );
+  }
+
+  /** ["F", factoryIndex, env...] for a closure made through a registered factory. */
+  private closureEntry(f: Function): unknown[] {
+    const info = closureInfo.get(f)!;
+    const entry = factoryRegistry.get(info.meta.id);
+    if (entry === undefined || entry.meta !== info.meta) {
+      fail('UNSUPPORTED_CLOSURE', `cannot save ${this.here()}: the factory of closure ${info.meta.name} (${info.meta.id}) is no longer registered (its module was reloaded)`);
+    }
+    const out: unknown[] = ['F', this.factoryIndex(entry)];
+    for (let i = 0; i < info.envs.length; i++) {
+      this.at(`.<environment ${i}>`);
+      out.push(this.val(info.envs[i]));
+    }
+    return out;
   }
 
   /** Encodes every queued object (the queue grows while this runs). */
@@ -192,6 +250,8 @@ export class Saver {
   }
 
   private encode(o: object): unknown[] {
+    if (typeof o === 'function') return this.closureEntry(o);
+    if (o instanceof SlIter) return this.iterEntry(o);
     if (o instanceof Tasklet) return encodeTasklet(this, o);
     if (o instanceof Channel) return encodeChannel(this, o);
     if (o instanceof Bomb) {
@@ -290,6 +350,12 @@ export class Saver {
       out.push(k, this.val(a[k as unknown as number]));
     }
     return out;
+  }
+
+  /** ["I", kind, source, position] for a saveable for-of iterator (runtime/iter.ts). */
+  private iterEntry(it: SlIter): unknown[] {
+    this.at('.<iterated>');
+    return ['I', it.k, this.val(it.s), it.position()];
   }
 
   /** Refuses to save the current tasklet (Stackless's rule and message). */

@@ -12,7 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function inner(ch: Channel<string>, label: string): string {
   'use tasklet';
   const greeting = `hello ${label}`;
-  return greeting + ch.receive(); // INNER-LINE
+  return greeting.toUpperCase() + ch.receive(); // INNER-LINE (a temporary holds the left operand)
 }
 function outerFn(ch: Channel<string>, count: number): string {
   'use tasklet';

@@ -129,6 +129,13 @@ function holdsClosure(log: string[]): void {
   log.push(String(add(1)));
 }
 
+function holdsThisArrow(this: unknown, log: string[]): void {
+  'use tasklet';
+  const add = (x: number) => x + (this === undefined ? 0 : 1);
+  schedule();
+  log.push(String(add(1)));
+}
+
 function selfSnap(out: unknown[]): void {
   'use tasklet';
   try {
@@ -335,10 +342,26 @@ describe('snapshot and restore of suspended tasklets', () => {
     expect((err as SnapshotError).code).toBe('UNSUPPORTED_VALUE');
     expect((err as Error).message).toMatch(/local 'handle' of function holdsSocket \(.*tasklets\.test\.ts:\d+\).*WeakMap/);
 
-    const u = spawn(holdsClosure, log);
+    // a closure the compiler could not make through a factory (it captures `this` of an arrow)
+    const u = spawn(holdsThisArrow, log);
     steps(1);
-    expect(() => snapshot(u)).toThrow(/UNSUPPORTED_CLOSURE|local 'add' of function holdsClosure/);
+    expect(() => snapshot(u)).toThrow(SnapshotError);
+    try {
+      snapshot(u);
+    } catch (e) {
+      expect((e as SnapshotError).code).toBe('UNSUPPORTED_CLOSURE');
+      expect((e as Error).message).toMatch(/^cannot save local 'add' of function holdsThisArrow \(.*tasklets\.test\.ts:\d+\): function add is a closure the compiler could not re-create/);
+    }
     u.kill();
+    // one it can: saved by factory id + environment, and it still sees the same `log`
+    const v = spawn(holdsClosure, log);
+    steps(1);
+    const data = viaJson(snapshot(v, log));
+    v.kill();
+    const [v2, log2] = restore(data).roots as [Tasklet, string[]];
+    v2.insert();
+    run();
+    expect(log2).toEqual([...log, String(1 + log.length)]);
   });
 
   it('the current tasklet cannot be saved (Stackless rule and message)', () => {

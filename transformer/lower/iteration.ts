@@ -13,6 +13,16 @@ import { lowerStatement, assignTarget, createBlockEnv } from './statements.js';
 import { backEdge } from './loops.js';
 import { beginFinally, endFinally } from './tries.js';
 
+/**
+ * References to the runtime's `$iter` emitted since the last takeIterRefs(): the file's
+ * local name of that import is only known to the file state, so transformer/emit/registrations.ts
+ * names them once the whole file is compiled.
+ */
+const iterRefs: t.Identifier[] = [];
+export function takeIterRefs(): t.Identifier[] {
+  return iterRefs.splice(0);
+}
+
 function assign(target: t.LVal, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', target, value));
 }
@@ -25,9 +35,17 @@ export function lowerForOf(ctx: FunctionContext, node: t.ForOfStatement, labels:
   const done = ctx.helperVar('$done');
   const step = ctx.helperVar('$step');
   const obj = toTemp(ctx, iterable);
+  // built-in collections get the runtime's saveable iterator (runtime/iter.ts), which a
+  // snapshot can save; anything else (null from the helper) the ordinary call, as a call site
+  const helper = t.identifier('$iter');
+  iterRefs.push(helper);
+  em.emit(assign(t.identifier(it), t.callExpression(helper, [t.cloneNode(obj)])));
+  const have = ctx.newLabel('iter');
+  em.emit(t.ifStatement(t.binaryExpression('!==', t.identifier(it), t.nullLiteral()), t.blockStatement(em.jumpStatements(have))));
   const method = t.memberExpression(t.cloneNode(obj), t.memberExpression(t.identifier('Symbol'), t.identifier('iterator')), true);
   const iter = emitCallSite(ctx, { token: t.cloneNode(method), call: t.callExpression(method, []) }, true)!;
   em.emit(assign(t.identifier(it), iter));
+  em.mark(have);
   em.emit(assign(t.identifier(done), t.booleanLiteral(false)));
   lowerTryForOf(ctx, { it, done, step, node, labels });
 }

@@ -1,0 +1,101 @@
+/**
+ * What a compiled module registers for snapshots besides its tasklet functions
+ * (docs/snapshot-format.md, runtime/snapshot/NEEDS.md §1, §4-§6), added once the
+ * whole file is compiled:
+ *
+ * - each closure factory learns the compiled metadata of the tasklet closure it
+ *   makes (`registerFactory($factory, $mk_inner, $meta$2)`), so a frame of that
+ *   closure can be saved and restored;
+ * - for-of's saveable-iterator helper gets the file's local name of its import;
+ * - module-level classes are registered under "module id#Name" right after their
+ *   declaration (`registerClass(Ledger, "src/a.ts#Ledger")`), so their instances can be
+ *   saved without the user calling registerClass;
+ * - module-level function declarations, classes and `const` bindings of functions are
+ *   registered as module values (`registerValue("src/a.ts#helper", () => helper)`), so a
+ *   frame local holding one is saved by reference, as Stackless pickles module globals.
+ */
+import * as t from '@babel/types';
+import type { FileState } from '../compile-function.js';
+import { takeIterRefs } from '../lower/iteration.js';
+
+/** Forgets what an earlier, abandoned transform left behind. */
+export function beginRegistrations(): void {
+  takeIterRefs();
+}
+
+export function emitRegistrations(ast: t.File, file: FileState): void {
+  const refs = takeIterRefs();
+  if (refs.length > 0) {
+    const local = file.importRuntime('$iter');
+    for (const r of refs) r.name = local;
+  }
+  if (file.functions.length === 0 && file.imports.size === 0) return;
+  const factories = linkFactories(ast, file);
+  registerModuleValues(ast, file, factories);
+}
+
+/** The metadata of the tasklet function each factory `$mk_x` returns: its id is "<module>#$mk_x/<name>". */
+function linkFactories(ast: t.File, file: FileState): Set<string> {
+  const factories = new Set<string>();
+  const registerFactory = file.imports.get('registerFactory');
+  if (registerFactory === undefined) return factories;
+  const byFactory = new Map<string, string[]>();
+  const prefix = `${file.moduleId}#`;
+  for (const stmt of file.metas) {
+    const d = (stmt as t.VariableDeclaration).declarations?.[0];
+    if (!d || !t.isIdentifier(d.id) || !t.isObjectExpression(d.init)) continue;
+    const idProp = d.init.properties.find((p): p is t.ObjectProperty => t.isObjectProperty(p) && t.isIdentifier(p.key, { name: 'id' }));
+    if (!idProp || !t.isStringLiteral(idProp.value) || !idProp.value.value.startsWith(prefix)) continue;
+    const q = idProp.value.value.slice(prefix.length);
+    const slash = q.indexOf('/');
+    if (slash < 0 || q.indexOf('/', slash + 1) >= 0) continue; // not directly inside a module-level function
+    const owner = q.slice(0, slash);
+    const list = byFactory.get(owner) ?? [];
+    list.push(d.id.name);
+    byFactory.set(owner, list);
+  }
+  for (const stmt of ast.program.body) {
+    if (!t.isExpressionStatement(stmt) || !t.isCallExpression(stmt.expression)) continue;
+    const call = stmt.expression;
+    if (!t.isIdentifier(call.callee, { name: registerFactory }) || call.arguments.length !== 2) continue;
+    const mk = call.arguments[1];
+    if (t.isIdentifier(mk)) factories.add(mk.name);
+    const metas = t.isIdentifier(mk) ? byFactory.get(mk.name) : undefined;
+    if (metas !== undefined && metas.length === 1) call.arguments.push(t.identifier(metas[0]));
+  }
+  return factories;
+}
+
+/** `factories`: the compiler's own factory functions, which are not module values. */
+function registerModuleValues(ast: t.File, file: FileState, factories: Set<string>): void {
+  const body = ast.program.body;
+  const value = (name: string) =>
+    t.expressionStatement(
+      t.callExpression(t.identifier(file.importRuntime('registerValue')), [
+        t.stringLiteral(`${file.moduleId}#${name}`),
+        t.arrowFunctionExpression([], t.identifier(name)),
+      ]),
+    );
+  for (let i = 0; i < body.length; i++) {
+    const stmt = body[i];
+    const decl = t.isExportNamedDeclaration(stmt) || t.isExportDefaultDeclaration(stmt) ? stmt.declaration : stmt;
+    if (t.isClassDeclaration(decl) && decl.id && !decl.declare) {
+      const name = decl.id.name;
+      // after the declaration: a class is in its temporal dead zone before it
+      const reg = t.expressionStatement(
+        t.callExpression(t.identifier(file.importRuntime('registerClass')), [t.identifier(name), t.stringLiteral(`${file.moduleId}#${name}`)]),
+      );
+      body.splice(i + 1, 0, reg);
+      i++;
+      file.registrations.push(value(name));
+    } else if (t.isFunctionDeclaration(decl) && decl.id && !decl.declare && decl.body && !factories.has(decl.id.name)) {
+      file.registrations.push(value(decl.id.name));
+    } else if (t.isVariableDeclaration(decl) && decl.kind === 'const' && !decl.declare) {
+      for (const d of decl.declarations) {
+        if (t.isIdentifier(d.id) && (t.isFunctionExpression(d.init) || t.isArrowFunctionExpression(d.init) || t.isClassExpression(d.init))) {
+          file.registrations.push(value(d.id.name));
+        }
+      }
+    }
+  }
+}
