@@ -19,6 +19,8 @@ export interface Ctx {
   steps: number;
   /** Deadline (ms since the epoch) while blocked in sleep(), else null. */
   sleepUntil: number | null;
+  /** The child run whose end the workflow waits for in child(), else null (absent in checkpoints of older versions). */
+  waitChild?: string | null;
 }
 
 /** Room enough for any number of undelivered signals (an integer, as snapshots require). */
@@ -28,7 +30,7 @@ export function newCtx(id: string): Ctx {
   const ctl = new Channel<unknown>();
   // 0: the engine's send makes the workflow runnable without switching to it from ordinary code
   ctl.preference = 0;
-  return { id, ctl, signals: new Map(), steps: 0, sleepUntil: null };
+  return { id, ctl, signals: new Map(), steps: 0, sleepUntil: null, waitChild: null };
 }
 
 export function signalChannel(ctx: Ctx, name: string): Channel<unknown> {
@@ -50,6 +52,7 @@ export interface InFlight {
 /** What the engine does for a primitive called inside a workflow. */
 export interface Host {
   beginStep(live: Live, name: string, fn: StepFn<unknown>, options: CheckedOptions): void;
+  beginChild(live: Live, fn: Function, args: unknown[], id: string | undefined): void;
 }
 
 export class Live {
@@ -66,12 +69,16 @@ export class Live {
   cancelling = false;
   /** Loaded and not resumed since: a park needs no new checkpoint. */
   clean = true;
+  /** A checkpoint of a completed step is being written: the tasklet is held (removed) until it is committed. */
+  writing = false;
 
   constructor(
     readonly host: Host,
     readonly id: string,
     readonly t: Tasklet,
     readonly ctx: Ctx,
+    /** The lease number this process claimed the run under (0 in stores without leases): its writes carry it. */
+    readonly lease: number,
   ) {}
 }
 

@@ -12,6 +12,8 @@ export type WorkflowErrorCode =
   | 'CHECKPOINT' // the run's state cannot be saved (a value that snapshots refuse)
   | 'NOT_RETRYABLE' // retry() of a run that is not failed or cancelled
   | 'STEP_TIMEOUT' // one attempt of a step took longer than its timeout
+  | 'CHILD_FAILED' // a child workflow failed or was cancelled (thrown at the parent's child() call)
+  | 'STORE' // the store cannot be reached or set up (Postgres)
   | 'BAD_ARGUMENT' // a malformed argument (duration, step name, options)
   | 'CLOSED'; // the engine was closed
 

@@ -2,13 +2,14 @@
 import { registerClass } from '../runtime/index.js';
 import { NonRetryableError, WorkflowError } from './errors.js';
 
-export { createEngine, Engine, type EngineOptions, type StartOptions, type RunInfo, type RunHandle } from './engine.js';
-export { step, sleep, signal } from './primitives.js';
+export { createEngine, Engine, type EngineOptions, type StartOptions, type RunInfo, type RunHandle, type WorkOptions } from './engine.js';
+export { step, sleep, signal, child, type ChildOptions } from './primitives.js';
 export { sqliteStore, SqliteStore, DEFAULT_DB } from './sqlite.js';
+export { postgresStore, PostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { NonRetryableError, WorkflowError, type WorkflowErrorCode, type StoredError } from './errors.js';
 export type { StepOptions, StepContext, StepFn } from './steps.js';
 export type { DrainReport } from './runner.js';
-export type { Store, RunRecord, RunStatus, StoredJournalEntry, JournalEntry } from './store.js';
+export type { Store, EngineStore, RunRecord, RunStatus, StoredJournalEntry, JournalEntry, Fence } from './store.js';
 export type { FrameView } from './view.js';
 export { parseDuration } from './duration.js';
 

@@ -61,7 +61,34 @@ export function signal<T = unknown>(name: string): Channel<T> {
 }
 
 export function checkSignalName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name === '' || name.includes('\n')) {
-    throw new WorkflowError('BAD_ARGUMENT', `a signal name must be a non-empty string without line breaks, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name === '' || name.includes('\n') || name.includes('\u0001')) {
+    throw new WorkflowError('BAD_ARGUMENT', `a signal name must be a non-empty string without line breaks (or \\u0001), got ${JSON.stringify(name)}`);
   }
+}
+
+export interface ChildOptions {
+  /** The child run's id; default `<parent id>/<index of the call among the parent's steps>`. */
+  id?: string;
+}
+
+/**
+ * Starts `fn(...args)` as a child workflow run and waits for its end, durably: the parent is
+ * checkpointed and unloaded while the child runs (in this process or another worker), and is
+ * resumed with the child's result, or with WorkflowError CHILD_FAILED thrown at the call if the
+ * child failed or was cancelled. Starting is idempotent: a parent resumed from a checkpoint
+ * taken before the call finds the same child again. Must be called from a "use tasklet" workflow.
+ */
+export function child<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options?: ChildOptions): R {
+  const ok = rt.tok === child;
+  rt.tok = null;
+  const live = current('child()');
+  if (typeof fn !== 'function') throw new WorkflowError('BAD_ARGUMENT', 'child() needs a workflow function as its first argument');
+  const list = args ?? [];
+  if (!Array.isArray(list)) throw new WorkflowError('BAD_ARGUMENT', 'child(fn, args): args must be an array');
+  const id = options?.id;
+  if (id !== undefined && (typeof id !== 'string' || id === '')) throw new WorkflowError('BAD_ARGUMENT', 'child(): options.id must be a non-empty string');
+  if (!ok) throw boundaryError('child()');
+  live.host.beginChild(live, fn, list, id);
+  rt.tok = RECEIVE;
+  return live.ctx.ctl.receive() as R;
 }

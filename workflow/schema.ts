@@ -1,5 +1,8 @@
 // SQLite schema of the embedded store (PRAGMA user_version tells which one a file has).
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** From version 1: child workflows (the parent a child's end is posted to). */
+export const MIGRATE_1_TO_2 = `ALTER TABLE runs ADD COLUMN parent TEXT;`;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -18,7 +21,8 @@ CREATE TABLE IF NOT EXISTS runs (
   steps INTEGER NOT NULL DEFAULT 0,
   checkpoints INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  parent TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, wake_at);
 CREATE TABLE IF NOT EXISTS journal (

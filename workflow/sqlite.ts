@@ -8,10 +8,11 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { WorkflowError } from './errors.js';
 import {
-  ENDED, STATUSES, type CancelState, type Checkpoint, type Ending, type InboxRow, type JournalEntry, type ListFilter, type LoadState,
-  type NewRun, type RunRecord, type Store, type StoredJournalEntry,
+  childSignal, ENDED, LOST, STATUSES, type CancelState, type Checkpoint, type Claimed, type ClaimRequest, type EngineStore, type Ending,
+  type Fence, type InboxRow, type JournalEntry, type ListFilter, type LoadState, type Lost, type NewRun, type RunRecord, type Store,
+  type StoredJournalEntry, type Write,
 } from './store.js';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATE_1_TO_2, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 type Db = BetterSqlite3.Database;
 type Row = Record<string, unknown>;
@@ -38,13 +39,17 @@ function openDb(path: string): Db {
     throw new WorkflowError('CORRUPT', `${path}: schema version ${version} is newer than this stackless understands (${SCHEMA_VERSION})`);
   }
   if (version < SCHEMA_VERSION) {
-    db.exec(SCHEMA);
+    if (version === 1) db.exec(MIGRATE_1_TO_2);
+    else db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   return db;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, EngineStore {
+  readonly kind = 'sqlite';
+  /** No leases: one draining process per file. */
+  readonly leases = false;
   readonly db: Db;
   private readonly q: ReturnType<typeof prepare>;
   private readonly tx: {
@@ -64,6 +69,11 @@ export class SqliteStore implements Store {
     const now = () => Date.now();
     const journal = (id: string, js: JournalEntry[], at: number) => {
       for (const j of js) q.journal.run(id, at, j.kind, j.name ?? null, j.attempt ?? null, j.data === undefined ? null : JSON.stringify(j.data));
+    };
+    // a child's end goes to its parent's inbox, in the transaction that ends the child
+    const notifyParent = (id: string, status: string, result: string | null, error: string | null, at: number) => {
+      const r = q.parentOf.get(id) as Row | undefined;
+      if (r !== undefined && r.parent !== null) q.addSignal.run(r.parent, childSignal(id), JSON.stringify({ status, result, error }), at);
     };
     const consume = (ids: number[]) => {
       for (const i of ids) q.consume.run(i);
@@ -90,6 +100,7 @@ export class SqliteStore implements Store {
       end: t((e: Ending) => {
         const at = now();
         q.end.run(e.status, e.result, e.error, e.keepSnapshot ? 1 : 0, at, e.id);
+        notifyParent(e.id, e.status, e.result, e.error, at);
         // A failed run keeps its inbox: retry() resumes its last checkpoint, which has not
         // consumed the signals delivered since. Otherwise nobody can receive them any more.
         if (e.status !== 'failed') q.dropInbox.run(e.id);
@@ -98,11 +109,12 @@ export class SqliteStore implements Store {
       fail: t((id: string, error: string, j: JournalEntry) => {
         const at = now();
         q.fail.run(error, at, id);
+        notifyParent(id, 'failed', null, error, at);
         journal(id, [j], at);
       }),
       create: t((r: NewRun, j: JournalEntry): boolean => {
         const at = now();
-        if (q.create.run(r.id, r.fn, r.fp, r.input, r.input, at, at).changes === 0) return false;
+        if (q.create.run(r.id, r.fn, r.fp, r.input, r.input, at, at, r.parent ?? null).changes === 0) return false;
         journal(r.id, [j], at);
         return true;
       }),
@@ -195,6 +207,53 @@ export class SqliteStore implements Store {
   retry(id: string): void {
     this.tx.retry(id);
   }
+
+  // EngineStore: the engine's calls. No leases here (one draining process per file): fences
+  // are ignored, claim() is dueRuns() + loadState(), renew() keeps everything.
+  claim(req: ClaimRequest): Claimed[] {
+    const exclude = new Set(req.exclude);
+    const out: Claimed[] = [];
+    for (const id of this.dueRuns(req.now, req.limit + exclude.size)) {
+      if (exclude.has(id)) continue;
+      if (out.length >= req.limit) break;
+      try {
+        const s = this.loadState(id);
+        if (s !== undefined) out.push({ ...s, lease: 0 });
+      } catch (e) {
+        out.push({ id, lease: 0, corrupt: (e as Error).message });
+      }
+    }
+    return out;
+  }
+  inboxOf(ids: string[]): Map<string, InboxRow[]> {
+    const m = new Map<string, InboxRow[]>();
+    for (const id of ids) m.set(id, this.pendingSignals(id));
+    return m;
+  }
+  nextWakeFor(_worker: string): number | null {
+    return this.nextWake();
+  }
+  checkpointRun(c: Checkpoint): CancelState {
+    return this.tx.checkpoint(c);
+  }
+  commit(writes: Write[]): Array<CancelState | Lost> {
+    return this.batch(() => writes.map((w) => (w.checkpoint !== undefined ? this.tx.checkpoint(w.checkpoint) : (this.tx.end(w.end), 0 as const))));
+  }
+  failRun(id: string, error: string, j: JournalEntry, _fence: Fence | null): boolean {
+    this.tx.fail(id, error, j);
+    return true;
+  }
+  appendJournalFenced(id: string, entries: JournalEntry[], _fence: Fence | null): void {
+    this.tx.append(id, entries);
+  }
+  renew(_worker: string, ids: string[]): string[] {
+    return ids;
+  }
+  release(): void {}
+  listen(): () => void {
+    return () => {};
+  }
+
   batch<T>(fn: () => T): T {
     // nested transactions of better-sqlite3 become savepoints: each run's write stays atomic
     return this.db.inTransaction ? fn() : this.db.transaction(fn).immediate();
@@ -205,14 +264,15 @@ export class SqliteStore implements Store {
 }
 
 function prepare(db: Db) {
-  const cols = 'id, fn, fp, status, input, snapshot, wake_at, waiting_for, cancel, result, error, frames, steps, checkpoints, created_at, updated_at';
+  const cols = 'id, fn, fp, status, input, snapshot, wake_at, waiting_for, cancel, result, error, frames, steps, checkpoints, created_at, updated_at, parent';
   return {
     get: db.prepare(`SELECT ${cols} FROM runs WHERE id = ?`),
     nextWake: db.prepare(`SELECT MIN(wake_at) AS at FROM runs WHERE status = 'waiting'`),
     loadState: db.prepare(`SELECT id, fn, fp, status, snapshot, cancel FROM runs WHERE id = ?`),
     list: db.prepare(`SELECT ${cols} FROM runs ORDER BY created_at, rowid LIMIT ?`),
     listStatus: db.prepare(`SELECT ${cols} FROM runs WHERE status = ? ORDER BY created_at, rowid LIMIT ?`),
-    create: db.prepare(`INSERT OR IGNORE INTO runs (id, fn, fp, status, input, snapshot, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`),
+    create: db.prepare(`INSERT OR IGNORE INTO runs (id, fn, fp, status, input, snapshot, created_at, updated_at, parent) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`),
+    parentOf: db.prepare(`SELECT parent FROM runs WHERE id = ?`),
     // a run is due when running (new, retried, or left by a crashed worker), or waiting and woken
     due: db.prepare(`SELECT id FROM runs r WHERE r.status = 'running'
       OR (r.status = 'waiting' AND (r.wake_at <= @now OR r.cancel = 1 OR (r.waiting_for IS NOT NULL AND EXISTS
@@ -264,6 +324,7 @@ function toRecord(r: Row): RunRecord {
     checkpoints: r.checkpoints as number,
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
+    parent: (r.parent as string | null | undefined) ?? null,
   };
 }
 

@@ -2,7 +2,7 @@
 // flight, a signal to a parked run; and a run whose state cannot be saved.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, sqliteStore, type Engine, type SqliteStore } from '../../workflow/index.js';
-import { approval, calls, cleanups, holdsClosure, longStep, manySteps, napper } from './programs/flows.js';
+import { approval, calls, cleanups, holdsClosure, holdsProxy, longStep, manySteps, napper } from './programs/flows.js';
 import { tempDb } from './helpers.js';
 
 let engine: Engine;
@@ -62,13 +62,19 @@ describe('while a drain runs', () => {
 
 describe('state that cannot be saved', () => {
   it('fails the run with CHECKPOINT naming the variable; the run keeps its last good checkpoint', async () => {
-    // Closures are not saved by snapshots yet (workflow/NEEDS.md 1): when they are, this run finishes with 42.
-    await engine.start(holdsClosure, [], { id: 'cl' });
+    await engine.start(holdsProxy, [], { id: 'px' });
     expect((await engine.drain()).failed).toBe(1);
-    const info = await engine.get('cl');
+    const info = await engine.get('px');
     expect(info.status).toBe('failed');
     expect(info.error?.code).toBe('CHECKPOINT');
-    expect(info.error?.message).toMatch(/^run 'cl' cannot be checkpointed: cannot save local 'f' of function holdsClosure \(tests\/workflow\/programs\/flows\.ts:\d+\)/);
+    expect(info.error?.message).toMatch(/^run 'px' cannot be checkpointed: cannot save local 'handle' of function holdsProxy \(tests\/workflow\/programs\/flows\.ts:\d+\).*a Proxy/);
+    expect(store.getRun('px')!.snapshot).toBe(store.getRun('px')!.input); // its last good checkpoint: the start
+  });
+
+  it('a closure kept in a variable across a step is saved (snapshots save closures)', async () => {
+    await engine.start(holdsClosure, [], { id: 'cl' });
+    expect((await engine.drain()).finished).toBe(1);
+    expect((await engine.get('cl')).result).toBe(42);
   });
 });
 

@@ -48,7 +48,7 @@ if (mode === 'checkpoints') {
   const report = await engine.drain();
   console.log(JSON.stringify({ n, startMs: Math.round(started), parkMs: Math.round(performance.now() - t0 - started), parked: report.parked }));
 } else if (mode === 'resume') {
-  const rows = engine.store.listRuns({ status: 'waiting' });
+  const rows = await engine.store.listRuns({ status: 'waiting' });
   const due = Math.max(0, ...rows.map((r) => r.wakeAt ?? 0));
   await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
   const t0 = performance.now();

@@ -130,12 +130,20 @@ export function longStep(ms: number): string {
   }
 }
 
-/** Keeps a closure in a variable across a step: snapshots refuse closures (workflow/NEEDS.md 1). */
+/** Keeps a closure in a variable across a step: saved since snapshots save closures (workflow/NEEDS.md 1). */
 export function holdsClosure(): number {
   'use tasklet';
   const f = () => 41;
   step('a', () => 1);
   return f() + 1;
+}
+
+/** Keeps a Proxy (which snapshots refuse) in a variable across a step. */
+export function holdsProxy(): number {
+  'use tasklet';
+  const handle = new Proxy({ n: 1 }, {});
+  step('a', () => 1);
+  return handle.n;
 }
 
 /** Step 'two' fails until `fragileState.fixed` is set: for retry from the last checkpoint. */
