@@ -20,8 +20,11 @@ Commands:
   inspect [--all] <snapshot.json>
                          print a snapshot's tasklets (state, stack with source lines
                          and locals) and channels
-  workflows <list | show <id> | cancel <id> | retry <id>> [--db file] [--json]
-                         durable workflow runs in a store (stackless workflows help)
+  workflows <list | show <id> | cancel <id> | retry <id> | ui | check <old> <new>>
+            [--db file | --postgres url] [--json]
+                         durable workflow runs in a store: list and inspect them, cancel
+                         or retry one, serve a web page of them, or check a deploy
+                         (stackless workflows help)
   help                   print this help
   version                print the version
 
