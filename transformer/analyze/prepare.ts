@@ -157,6 +157,7 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
     }
   }
 
+  const varInits = splitShadowedParams(fn, env);
   // parameters with defaults or patterns are evaluated in the body, once
   const params = fn.node.params;
   const moved: t.Statement[] = [];
@@ -196,6 +197,7 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
       : t.identifier(tmp.name);
     moved.push(t.variableDeclaration('let', [t.variableDeclarator(id as t.LVal, init)]));
   });
+  moved.push(...varInits);
   const body = fn.get('body') as NodePath<t.BlockStatement>;
   if (moved.length) body.unshiftContainer('body', moved);
 
@@ -214,6 +216,58 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
     }
   });
   return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName, metaName, markedByMeta };
+}
+
+/**
+ * With parameter expressions (a default anywhere in the list), a body `var` named like a
+ * parameter is a second binding that starts with the parameter's value, and closures in
+ * the defaults keep seeing the parameter (FunctionDeclarationInstantiation, step 28).
+ * Babel gives both one binding, and so would the frame: the parameter is renamed (in the
+ * list and its defaults only) and the body's `var` is initialised from it once the defaults
+ * have run. Returns those initialisations.
+ */
+function splitShadowedParams(fn: NodePath<t.Function>, env: PrepareEnv): t.Statement[] {
+  const params = fn.node.params;
+  if (!t.isBlockStatement(fn.node.body)) return [];
+  let hasExpressions = false;
+  for (const p of params) t.traverseFast(p, (n) => {
+    if (t.isAssignmentPattern(n) || (t.isObjectProperty(n) && n.computed)) hasExpressions = true;
+  });
+  if (!hasExpressions) return [];
+  const paramNames = new Set(params.flatMap((p) => Object.keys(t.getBindingIdentifiers(p))));
+  const shadowed = new Set<string>();
+  (fn.get('body') as NodePath<t.BlockStatement>).traverse({
+    Function(p) {
+      p.skip();
+    },
+    VariableDeclaration(p) {
+      if (p.node.kind !== 'var') return;
+      for (const name of Object.keys(t.getBindingIdentifiers(p.node))) if (paramNames.has(name)) shadowed.add(name);
+    },
+  });
+  const inits: t.Statement[] = [];
+  for (const name of shadowed) {
+    const binding = fn.scope.getBinding(name);
+    if (!binding) continue;
+    const renamed = env.unique(`${name}$param`);
+    for (const param of fn.get('params') as NodePath[]) {
+      const rename = (p: NodePath<t.Identifier>) => {
+        if (p.node.name !== name || p.scope.getBinding(name) !== binding) return;
+        const parent = p.parent;
+        if (t.isMemberExpression(parent) && parent.property === p.node && !parent.computed) return;
+        if (t.isObjectProperty(parent) && parent.key === p.node && !parent.computed) {
+          if (!parent.shorthand) return;
+          parent.shorthand = false;
+          parent.key = t.identifier(name);
+        }
+        p.node.name = renamed;
+      };
+      if (param.isIdentifier()) rename(param);
+      param.traverse({ Identifier: rename });
+    }
+    inits.push(t.expressionStatement(t.assignmentExpression('=', t.identifier(name), t.identifier(renamed))));
+  }
+  return inits;
 }
 
 /**

@@ -55,6 +55,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
   const id = (name: string) => t.identifier(name);
   const rt = (field: string) => ctx.rtMember(field);
   const locals = frameLocals(input);
+  /** locals some state (or the exception routing) assigns; filled before the save code is built */
+  const written = new Set<string>();
   const hasTry = ctx.tries.length > 0;
   // "was I entered from ordinary code?", evaluated only while unwinding
   const mismatch = (): t.Expression | null =>
@@ -85,7 +87,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
     const refill = [
       t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id('pc')), t.cloneNode(pc))),
       t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id('up')), t.nullLiteral())),
-      ...locals.map((l) => t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id(frameKey(l))), id(l)))),
+      // a local no state writes (a parameter never reassigned) still holds what the record holds
+      ...locals.filter((l) => written.has(l)).map((l) => t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id(frameKey(l))), id(l)))),
     ];
     const fill = t.ifStatement(
       t.binaryExpression('===', rec(), t.nullLiteral()),
@@ -179,6 +182,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
   ];
 
   const cases = ctx.em.states.map((s) => t.switchCase(t.numericLiteral(s.label.id), s.body));
+  for (const c of cases) for (const st of c.consequent) collectWrites(st, written);
+  for (const st of catchBody) collectWrites(st, written);
   ctx.em.finish();
   const tryBlock: t.Statement[] = [];
   if (hasTry) {
@@ -286,4 +291,19 @@ function entryIsPure(stmts: t.Statement[], locals: Set<string>): boolean {
     return false;
   };
   return stmts.every(pureStmt);
+}
+
+/** Adds every identifier `node` may assign (assignments, updates, for-in/of heads, declarations). */
+function collectWrites(node: t.Node, into: Set<string>): void {
+  t.traverseFast(node, (n) => {
+    let target: t.Node | null = null;
+    if (t.isAssignmentExpression(n)) target = n.left;
+    else if (t.isUpdateExpression(n)) target = n.argument;
+    else if (t.isForXStatement(n)) target = n.left;
+    else if (t.isVariableDeclarator(n)) target = n.id;
+    else if (t.isCatchClause(n)) target = n.param ?? null;
+    if (!target) return;
+    if (t.isIdentifier(target)) into.add(target.name);
+    else for (const name of Object.keys(t.getBindingIdentifiers(target))) into.add(name);
+  });
 }

@@ -5,7 +5,7 @@
  */
 import * as t from '@babel/types';
 import type { FunctionContext } from './context.js';
-import { explode, explodeParts, isStable, toTemp } from './expressions.js';
+import { explode, explodeParts, isOwnLocalUnchangedBy, isStable, toTemp } from './expressions.js';
 import { destructure } from './patterns.js';
 
 export function explodeAssignment(ctx: FunctionContext, node: t.AssignmentExpression, ignore: boolean): t.Expression {
@@ -54,7 +54,7 @@ export function explodeAssignment(ctx: FunctionContext, node: t.AssignmentExpres
     return t.identifier(cur.name);
   }
   // compound: read the old value before the right-hand side runs
-  const old = toTemp(ctx, targetExpr());
+  const old = isOwnLocalUnchangedBy(target, ctx, [node.right]) ? (target as t.Identifier) : toTemp(ctx, targetExpr());
   const value = explode(ctx, node.right);
   const binOp = op.slice(0, -1) as t.BinaryExpression['operator'];
   return t.assignmentExpression('=', target as any, t.binaryExpression(binOp, t.cloneNode(old), value));

@@ -20,6 +20,31 @@ export function isStable(node: t.Node, ctx: FunctionContext): boolean {
   return false;
 }
 
+/**
+ * A frame local that only this activation can write (not captured, so not held in an
+ * environment object): a call cannot change it, so unless `later` operands assign it,
+ * reading it after the call gives the value it had before. Saves a temporary per operand
+ * such as `sum` in `sum += ch.receive()`. (Modules are strict; `arguments` never aliases
+ * compiled locals, since a resumed activation has restored them from its record.)
+ */
+export function isOwnLocalUnchangedBy(node: t.Node, ctx: FunctionContext, later: t.Node[]): boolean {
+  if (!t.isIdentifier(node) || ctx.layout.holders.has(node.name) || !ctx.layout.locals.includes(node.name)) return false;
+  const name = node.name;
+  let written = false;
+  const visit = (n: t.Node) => {
+    if (written) return;
+    if (t.isAssignmentExpression(n) || t.isUpdateExpression(n) || t.isForXStatement(n) || t.isVariableDeclarator(n)) {
+      const target = t.isAssignmentExpression(n) ? n.left : t.isUpdateExpression(n) ? n.argument : t.isForXStatement(n) ? n.left : n.id;
+      if (Object.prototype.hasOwnProperty.call(t.getBindingIdentifiers(target as t.Node), name) || (t.isIdentifier(target) && target.name === name)) written = true;
+    }
+  };
+  for (const n of later) {
+    t.traverseFast(n, visit);
+    if (written) return false;
+  }
+  return true;
+}
+
 /** Free of side effects, so evaluating it again at a retry gives the same value. */
 function isRetrySafe(node: t.Node | null | undefined): boolean {
   if (node == null) return true;
@@ -61,7 +86,8 @@ export function explodeParts(ctx: FunctionContext, parts: Part[], retry: boolean
       continue;
     }
     let value = explode(ctx, part);
-    if ((laterCall && !isStable(value, ctx)) || (retry && !isRetrySafe(value))) value = toTemp(ctx, value);
+    if ((laterCall && !isStable(value, ctx) && !isOwnLocalUnchangedBy(value, ctx, parts.slice(i + 1))) || (retry && !isRetrySafe(value)))
+      value = toTemp(ctx, value);
     out.push(value);
   }
   return out;
