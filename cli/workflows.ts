@@ -389,7 +389,10 @@ async function check(store: CliStore, [oldBuild, newBuild]: [Build, Build], a: A
   out(`\n${inFlight.length} run${inFlight.length === 1 ? '' : 's'} running or waiting in the store\n`);
   if (stranded.length === 0) out('no run would be stranded by this change\n');
   else {
-    out(`${stranded.length} would be stranded (they fail with CODE_CHANGED on the new build unless a migration covers them):\n`);
+    out(
+      `${stranded.length} would be stranded on the new build (changed code: the run fails with CODE_CHANGED unless a migration covers it; ` +
+        'a removed workflow function: no worker can load the run):\n',
+    );
     for (const s of stranded) {
       out(`  ${s.id}  ${s.status}  ${s.workflow}\n`);
       for (const m of s.functions) out(`    ${describe(m)}\n`);

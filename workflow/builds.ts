@@ -11,7 +11,7 @@
 //   fingerprints in the metadata objects registerFunction() receives: they are read as written.
 // Nothing is imported or run.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as BabelParser from '@babel/parser';
 import type * as T from '@babel/types';
@@ -45,11 +45,12 @@ export function readBuild(dir: string): Build {
   }
   if (!st.isDirectory()) throw new Error(`the build '${dir}' is not a directory (give the project's directory or its built output folder)`);
   const build: Build = { dir, files: 0, functions: new Map() };
-  for (const file of walk(dir)) {
+  const root = resolve(dir);
+  for (const file of walk(root)) {
     const text = readFileSync(file, 'utf8');
-    const rel = relative(dir, file).split(sep).join('/');
+    const rel = relative(root, file).split(sep).join('/');
     let found: BuildFunction[];
-    if (text.includes('use tasklet')) found = fromSource(text, file, dir, rel);
+    if (text.includes('use tasklet')) found = fromSource(text, file, root, rel);
     else if (text.includes('fp') && text.includes('pcs')) found = fromCompiled(text, file, rel);
     else continue;
     if (found.length === 0) continue;
