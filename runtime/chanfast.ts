@@ -9,8 +9,15 @@ import type { Chan } from './chancore.js';
 import type { QNode } from './queue.js';
 import type { Tasklet } from './tasklet.js';
 
-/** Returned when the fast path does not apply. */
+/** Returned by fastSend when the fast path does not apply. */
 export const SLOW = { slow: true };
+
+/**
+ * Set by fastReceive when the fast path did not apply (it then returned undefined).
+ * A flag rather than a sentinel value: comparing the received value, which can be
+ * anything, with a sentinel makes V8 emit a generic (builtin) strict-equality call.
+ */
+export let missed = false;
 
 /** Flags of a waiting partner the fast paths cannot deliver to. */
 const SPECIAL = F_ITER | F_TIMED;
@@ -44,10 +51,10 @@ export function fastSend(ch: Chan, value: unknown): unknown {
 export function fastReceive(ch: Chan): unknown {
   const t = rt.cur as Tasklet;
   const fl = ch._fl;
-  if (t === rt.main || (fl & ~3) !== 0 || rt.strap !== 0 || rt.incb !== 0) return SLOW;
+  if (t === rt.main || (fl & ~3) !== 0 || rt.strap !== 0 || rt.incb !== 0) return miss();
   if (ch._bal > 0) {
     const s = ch._n as Tasklet;
-    if ((s as { _st?: number })._st === undefined) return SLOW; // a select node
+    if ((s as { _st?: number })._st === undefined) return miss(); // a select node
     const n = s._n as QNode;
     ch._n = n;
     n._p = ch;
@@ -66,7 +73,17 @@ export function fastReceive(ch: Chan): unknown {
     if (v instanceof Bomb) throw v.e;
     return v;
   }
-  return fastBlock(ch, t, -1, undefined);
+  const r = fastBlock(ch, t, -1, undefined);
+  return r === SLOW ? miss() : r;
+}
+
+export function clearMissed(): void {
+  missed = false;
+}
+
+function miss(): undefined {
+  missed = true;
+  return undefined;
 }
 
 function fastBlock(ch: Chan, t: Tasklet, dir: number, value: unknown): unknown {

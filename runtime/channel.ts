@@ -12,7 +12,7 @@ import {
   rendezvousSwitches, afterRendezvous, type Chan,
 } from './chancore.js';
 import { armChannelTimeout } from './async.js';
-import { fastSend, fastReceive, SLOW } from './chanfast.js';
+import { fastSend, fastReceive, SLOW, missed, clearMissed } from './chanfast.js';
 import type { Tasklet } from './tasklet.js';
 
 export type ChannelCallback = (ch: Channel<any>, t: Tasklet, sending: boolean, willBlock: boolean) => void;
@@ -123,7 +123,8 @@ export class Channel<T = unknown> implements Chan, Iterable<T>, Iterator<T> {
     rt.tok = null;
     if (ok && options === undefined && channelCallback === null && this._buf === null) {
       const v = fastReceive(this);
-      if (v !== SLOW) return v as T;
+      if (!missed) return v as T;
+      clearMissed();
     }
     return action(this, -1, undefined, ok, 'receive()', 0, options?.timeout) as T;
   }

@@ -62,66 +62,119 @@ function resume(F: Frame, v: unknown, k: 0 | 1): unknown {
   }
 }
 
-/** Runs `t` (the current tasklet) until it switches away or ends. */
-export function drive(t: Tasklet): void {
-  let F: Frame | null;
+/**
+ * Starts `t` (current, F_NEW): calls its function. Returns the chain to resume at once
+ * (the first call spilled: resume it at its retry entry), or null when the tasklet
+ * finished or suspended (the switch is committed; the caller goes on with `rt.cur`).
+ */
+function start(t: Tasklet): Frame | null {
+  const fn = t._top as Function;
+  const a = t._v as unknown[] | Bomb;
+  t._st &= ~F_NEW;
+  t._top = null;
+  t._v = undefined;
+  if (a instanceof Bomb) {
+    finish(t, a.e, 1); // killed before it started
+    return null;
+  }
   let v: unknown;
   let k: 0 | 1 = 0;
-  let retry = false; // F is resumed at its retry entry after a spill
-  if (t._st & F_NEW) {
-    const fn = t._top as Function;
-    const a = t._v as unknown[] | Bomb;
-    t._st &= ~F_NEW;
-    t._top = null;
-    t._v = undefined;
-    if (a instanceof Bomb) return finish(t, a.e, 1); // killed before it started
-    rt.tok = fn;
-    try {
-      v = callArgs(fn, a);
-    } catch (e) {
-      v = e;
-      k = 1;
-    }
-    if (rt.u === 0) return finish(t, v, k);
-    F = t._top = closeChain(null);
-    if (unwound()) return;
-    v = undefined;
-    k = 0;
-    retry = true;
-  } else {
-    F = t._top as Frame;
-    v = t._v;
-    t._v = undefined;
-    if (v instanceof Bomb) {
-      v = v.e;
-      k = 1;
-    }
+  rt.tok = fn;
+  try {
+    v = callArgs(fn, a);
+  } catch (e) {
+    v = e;
+    k = 1;
   }
-  for (;;) {
-    const up: Frame | null = F.up;
-    t._top = up; // the heap part below the running segment (recursionDepth)
-    v = resume(F, v, k);
-    k = resumedKind;
-    if (rt.u !== 0) {
-      const top = closeChain(up);
-      if (rt.u === 2 && retry && noProgress(F, top, up)) {
-        rt.u = 0;
-        F = t._top = top;
-        v = overflow();
-        k = 1;
-        retry = false;
+  if (rt.u === 0) {
+    finish(t, v, k);
+    return null;
+  }
+  const F = (t._top = closeChain(null));
+  if (unwound()) return null;
+  return F;
+}
+
+/**
+ * Runs tasklets until main is current again: the current tasklet until it switches
+ * away or ends, then the next one, in one loop (no return to a caller per switch).
+ * The common switch (no watchdog timing, no callback, a known next tasklet) is
+ * committed inline.
+ */
+function driveAll(m: Tasklet): void {
+  let t = rt.cur as Tasklet;
+  outer: while (t !== m) {
+    let F: Frame | null;
+    let v: unknown = undefined;
+    let k: 0 | 1 = 0;
+    let retry = false; // F is resumed at its retry entry after a spill
+    if (t._st & F_NEW) {
+      F = start(t);
+      if (F === null) {
+        t = rt.cur as Tasklet;
         continue;
       }
-      F = t._top = top;
-      if (unwound()) return;
-      v = undefined;
-      k = 0;
       retry = true;
-      continue;
+    } else {
+      F = t._top as Frame;
+      v = t._v;
+      t._v = undefined;
+      if (v instanceof Bomb) {
+        v = v.e;
+        k = 1;
+      }
     }
-    retry = false;
-    if (up === null) return finish(t, v, k);
-    F = up;
+    for (;;) {
+      const up: Frame | null = F.up;
+      t._top = up; // the heap part below the running segment (recursionDepth)
+      rt.rf = F;
+      rt.rv = v;
+      rt.rk = k;
+      rt.tok = F.f;
+      try {
+        v = F.f.call(F.th);
+        k = 0;
+      } catch (e) {
+        v = e;
+        k = 1;
+      }
+      if (rt.u !== 0) {
+        const top = closeChain(up);
+        t._top = top;
+        if (rt.u === 2) {
+          rt.u = 0;
+          const stuck = retry && noProgress(F, top, up);
+          F = top;
+          if (stuck) {
+            v = overflow();
+            k = 1;
+            retry = false;
+          } else {
+            v = undefined;
+            k = 0;
+            retry = true;
+          }
+          continue;
+        }
+        rt.u = 0;
+        const nx = rt.head as Tasklet | null;
+        if (nx !== null && rt.quiet && rt.sk !== SK_PREEMPT) {
+          rt.sk = SK_NONE;
+          rt.cur = t = nx; // commit()'s common case, inline
+        } else {
+          commit();
+          t = rt.cur as Tasklet;
+        }
+        continue outer;
+      }
+      retry = false;
+      if (up === null) {
+        finish(t, v, k);
+        t = rt.cur as Tasklet;
+        continue outer;
+      }
+      F = up;
+    }
   }
 }
 
@@ -176,7 +229,6 @@ function finish(t: Tasklet, v: unknown, k: 0 | 1): void {
     }
     if (k) return switchTo(deliverError(e));
   }
-  rt.nx = rt.head;
   rt.sk = SK_NONE;
   commit();
 }
@@ -184,7 +236,7 @@ function finish(t: Tasklet, v: unknown, k: 0 | 1): void {
 /** Main waits here (nested on its JS stack) until it is switched back to. */
 export function driveMain(): unknown {
   const m = rt.main as Tasklet;
-  while (rt.cur !== m) drive(rt.cur as Tasklet);
+  driveAll(m);
   const v = m._v;
   m._v = undefined;
   const cbErr = takeCallbackError();
@@ -211,7 +263,6 @@ function undo(rec: Frame): StacklessError | null {
   const t = rt.cur as Tasklet;
   const sk = rt.sk;
   rt.sk = SK_NONE;
-  rt.nx = null;
   switch (sk) {
     case SK_SOFT:
       rt.head = t; // it is still in the ring: just do not switch

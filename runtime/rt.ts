@@ -117,10 +117,15 @@ export class Rt {
   head: any = null;
   /** Number of tasklets in the ring. */
   count = 0;
-  /** What the pending suspension did (SK_*), and whom it suspended. */
+  /** What the pending suspension did (SK_*); the tasklet to switch to is already `head`. */
   sk = SK_NONE;
-  /** Tasklet to switch to once the unwind completes (null: wake a watchdog). */
-  nx: any = null;
+  /**
+   * True while a switch needs no bookkeeping beyond making the next tasklet current:
+   * no watchdog timing (timeout, runAsync batch, soft interrupt) and no schedule
+   * callback. Kept by the scheduler module (`updateQuiet`); the driver reads it to
+   * commit the common switch inline.
+   */
+  quiet = true;
   /** switch_trap level. */
   strap = 0;
   /** Non-zero while a user callback (schedule/channel/error handler) runs. */

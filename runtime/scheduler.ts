@@ -30,6 +30,11 @@ export const watches: Watch[] = [];
 export let wd: Watch | null = null;
 export function setWd(w: Watch | null): void {
   wd = w;
+  updateQuiet();
+}
+/** rt.quiet: the common switch needs none of the bookkeeping below. */
+function updateQuiet(): void {
+  rt.quiet = batchWatch === null && softDue === null && wd === null && scheduleCallback === null;
 }
 /** A soft interrupt is due at the next voluntary switch: return to this watchdog. */
 let softDue: Watch | null = null;
@@ -41,6 +46,7 @@ export function setBatch(w: Watch | null, end: number): void {
   batchWatch = w;
   batchEnd = end;
   batchCount = 64;
+  updateQuiet();
 }
 /** A preemption was deferred (atomic, switch_trap, callback); retry when allowed. */
 export let irqPending = false;
@@ -52,6 +58,7 @@ export let scheduleCallback: ((prev: Tasklet, next: Tasklet) => void) | null = n
 export function setScheduleCb(cb: typeof scheduleCallback): typeof scheduleCallback {
   const old = scheduleCallback;
   scheduleCallback = cb;
+  updateQuiet();
   return old;
 }
 export let errorHandler: ((error: unknown, t: Tasklet) => void) | null = null;
@@ -65,10 +72,15 @@ export function setErrorCb(h: typeof errorHandler): typeof errorHandler {
  * Records the pending switch and makes the current tasklet give up control: main
  * runs the scheduler nested on its JS stack until it is switched back to; any other
  * tasklet starts unwinding (protocol.md "Suspending") and the driver commits.
+ * The tasklet to switch to, `nx` (in the ring, or null when the ring is empty),
+ * becomes the ring's head right away; `commit` makes the head current. (No separate
+ * "next" field: every store of a young tasklet into the long-lived `rt` costs a
+ * write barrier, and this saves two per switch.) A hard preemption (`SK_PREEMPT`,
+ * `nx` null) leaves the head alone and wakes the watchdog instead.
  */
 export function suspend(sk: number, nx: Tasklet | null): unknown {
   rt.sk = sk;
-  rt.nx = nx;
+  if (nx !== null && rt.head !== nx) rt.head = nx;
   if (rt.cur === rt.main) {
     commit();
     return driveMain();
@@ -79,29 +91,31 @@ export function suspend(sk: number, nx: Tasklet | null): unknown {
   return undefined;
 }
 
-/** Performs the switch recorded by the last suspension. */
+/** Performs the switch recorded by the last suspension (to `rt.head`, see `suspend`). */
 export function commit(): void {
-  let nx = rt.nx as Tasklet | null;
   const sk = rt.sk;
-  rt.nx = null;
   rt.sk = SK_NONE;
-  if (nx !== null && sk !== SK_PREEMPT && batchWatch === null && softDue === null && wd === null && scheduleCallback === null) {
+  let nx = sk === SK_PREEMPT ? null : (rt.head as Tasklet | null);
+  if (nx !== null && rt.quiet) {
     // the common switch: no watchdog timing, no callback, a known next tasklet
-    rt.head = nx;
     rt.cur = nx;
     return;
   }
   if (batchWatch !== null && --batchCount < 0) {
     batchCount = 64;
-    if (Date.now() >= batchEnd && watches.includes(batchWatch)) softDue = batchWatch;
+    if (Date.now() >= batchEnd && watches.includes(batchWatch)) {
+      softDue = batchWatch;
+      updateQuiet();
+    }
   }
   if (sk === SK_PREEMPT && wd !== null) nx = wakeWatch(wd, rt.cur);
   else if (softDue !== null && sk !== SK_SOFT && watches.includes(softDue)) {
     // Soft interrupt: return to the watchdog at this voluntary switch point;
-    // the tasklets stay where they are.
+    // the tasklets stay where they are (the head already is the tasklet the
+    // switch asked for: schedule() moved to the end).
     const w = softDue;
     softDue = null;
-    if (nx !== null) rt.head = nx; // keep the order the switch asked for (schedule() moves to the end)
+    updateQuiet();
     nx = wakeWatch(w, null);
   } else if (nx === null) nx = wakeIdle();
   switchTo(nx);
@@ -165,6 +179,7 @@ export function wakeWatch(w: Watch, value: unknown): Tasklet {
     irqPending = false;
     rt.ticks = NO_TICKS;
   }
+  updateQuiet();
   const t = w.t;
   t._st &= ~F_WATCH;
   t._v = value;
@@ -217,6 +232,7 @@ export function unblock(t: Tasklet): void {
     if (i >= 0) {
       if (wd === watches[i]) wd = null;
       watches.splice(i, 1);
+      updateQuiet();
     }
   }
   t._st &= ~(F_SEND | F_ITER | F_TIMED | W_MASK | F_WATCH);
@@ -227,4 +243,5 @@ export function unblock(t: Tasklet): void {
 /** Requests a soft interrupt (return to `w`) at the next voluntary switch. */
 export function setSoftDue(w: Watch): void {
   softDue = w;
+  updateQuiet();
 }
