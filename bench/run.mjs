@@ -25,6 +25,8 @@ import {
 } from './lib/compile.mjs';
 import { assertEqual, calibrate, interleave, now, timeSync } from './lib/measure.mjs';
 import { pingpongAsync, pingpongGen } from './baselines/pingpong.mjs';
+import { loadRegeneratorPingpong } from './baselines/regenerator.mjs';
+import { pingpongCsp } from './baselines/csp-pingpong.mjs';
 import { spawnAndFinishGen } from './baselines/spawn.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -151,6 +153,8 @@ const META = {
   pingpong: [
     ['channel ping-pong vs async/await + promise channel', 'msg/s', goal('ratio', '>=', 2, 3, 'ratio ≥ 2 (stretch 3)')],
     ['channel ping-pong vs native-generator scheduler', 'msg/s', goal('ratio', '>=', 1, null, 'ratio ≥ 1')],
+    ['channel ping-pong vs regenerator-runtime (Babel generators)', 'msg/s', goal('ratio', '>=', 1, null, 'ratio ≥ 1')],
+    ['channel ping-pong vs js-csp', 'msg/s', goal('ratio', '>=', 1, null, 'ratio ≥ 1')],
   ],
   spawn: [['spawn + finish tasklets', 'tasklets/s', goal('value', '>=', 2_000_000, null, '≥ 2,000,000 /s')]],
   memory: [['heap per blocked tasklet (1M blocked in receive)', 'B/tasklet', goal('value', '<=', 200, 100, '≤ 200 B (stretch 100)')]],
@@ -214,57 +218,75 @@ const FIGURES = {
   },
 
   async pingpong() {
-    const [[nameA, , gAsync], [nameG, , gGen]] = META.pingpong;
+    const [[nameA, , gAsync], [nameG, , gGen], [nameR, , gRegen], [nameC, , gCsp]] = META.pingpong;
     const n = 200_000; // round trips per sample: 2n messages
-    const expected = (n * (n + 1)) / 2;
-    const msgs = 2 * n;
-    const variants = {
-      async: async () => {
-        const t0 = now();
-        const r = await pingpongAsync(n);
-        const ms = now() - t0;
-        assertEqual(r, expected, 'ping-pong (async)');
-        return ms;
-      },
-      gen: () => {
-        const t0 = now();
-        const r = pingpongGen(n);
-        const ms = now() - t0;
-        assertEqual(r, expected, 'ping-pong (generators)');
-        return ms;
-      },
+    const nCsp = 20_000; // js-csp runs ~0.3 M msg/s: fewer round trips keep its samples ~0.15 s
+    const sums = (k) => (k * (k + 1)) / 2;
+    const msgs = { tasklet: 2 * n, async: 2 * n, gen: 2 * n, regen: 2 * n, csp: 2 * nCsp };
+    const timed = (name, fn, k = n) => () => {
+      const t0 = now();
+      const r = fn(k);
+      const ms = now() - t0;
+      assertEqual(r, sums(k), `ping-pong (${name})`);
+      return ms;
     };
+    const timedAsync = (name, fn, k) => async () => {
+      const t0 = now();
+      const r = await fn(k);
+      const ms = now() - t0;
+      assertEqual(r, sums(k), `ping-pong (${name})`);
+      return ms;
+    };
+    const variants = {
+      async: timedAsync('async', pingpongAsync, n),
+      gen: timed('generators', pingpongGen),
+      csp: timedAsync('js-csp', pingpongCsp, nCsp),
+    };
+    // Peers that need a compile step: a failure costs only their own row.
+    const peerError = {};
+    try {
+      const pingpongRegen = await loadRegeneratorPingpong(ws.dir);
+      assertEqual(pingpongRegen(1000), sums(1000), 'ping-pong (regenerator)');
+      variants.regen = timed('regenerator', pingpongRegen);
+    } catch (e) {
+      peerError.regen = e;
+    }
     try {
       if (!baselinesOnly) {
         const { pingpong } = (await taskletModule('pingpong.ts', tOpts())).mod;
-        assertEqual(pingpong(1000), (1000 * 1001) / 2, 'ping-pong (tasklets)');
-        variants.tasklet = () => {
-          const t0 = now();
-          const r = pingpong(n);
-          const ms = now() - t0;
-          assertEqual(r, expected, 'ping-pong (tasklets)');
-          return ms;
-        };
+        assertEqual(pingpong(1000), sums(1000), 'ping-pong (tasklets)');
+        variants.tasklet = timed('tasklets', pingpong);
       }
     } catch (e) {
-      return [errorRow(nameA, 'msg/s', gAsync, e), errorRow(nameG, 'msg/s', gGen, e)];
+      return META.pingpong.map(([name, unit, g]) => errorRow(name, unit, g, e));
     }
     const r = await interleave(variants, { warmup: 3, rounds: 13 });
-    const rate = (s) => msgs / (s.best / 1000);
-    const med = (s) => msgs / (s.median / 1000);
-    const value = r.tasklet ? rate(r.tasklet) : null;
-    const mk = (name, key, baselineName, g) =>
-      row({
+    const rate = (key, s) => msgs[key] / (s / 1000);
+    const value = r.tasklet ? rate('tasklet', r.tasklet.best) : null;
+    const mk = (name, key, baselineName, g) => {
+      if (peerError[key]) return errorRow(name, 'msg/s', g, peerError[key]);
+      return row({
         name,
         value,
         unit: 'msg/s',
-        baseline: rate(r[key]),
+        baseline: rate(key, r[key].best),
         baselineName,
-        ratio: value == null ? null : value / rate(r[key]),
+        ratio: value == null ? null : value / rate(key, r[key].best),
         goal: g,
-        extra: { median: r.tasklet ? med(r.tasklet) : null, baselineMedian: med(r[key]), messages: msgs },
+        extra: {
+          median: r.tasklet ? rate('tasklet', r.tasklet.median) : null,
+          baselineMedian: rate(key, r[key].median),
+          messages: msgs.tasklet,
+          baselineMessages: msgs[key],
+        },
       });
-    return [mk(nameA, 'async', 'async/await + promise channel', gAsync), mk(nameG, 'gen', 'native generators + scheduler', gGen)];
+    };
+    return [
+      mk(nameA, 'async', 'async/await + promise channel', gAsync),
+      mk(nameG, 'gen', 'native generators + scheduler', gGen),
+      mk(nameR, 'regen', 'regenerator-runtime generators (Babel output) + scheduler', gRegen),
+      mk(nameC, 'csp', 'js-csp go blocks + channels', gCsp),
+    ];
   },
 
   async spawn() {

@@ -27,7 +27,7 @@ export async function pingpongAsync(n) {
   return out.sum;
 }
 
-function* pingerGen(ping, pong, n, out) {
+export function* pingerGen(ping, pong, n, out) {
   let sum = 0;
   for (let i = 0; i < n; i++) {
     yield ping.send(i);
@@ -36,7 +36,7 @@ function* pingerGen(ping, pong, n, out) {
   out.sum = sum;
 }
 
-function* pongerGen(ping, pong, n) {
+export function* pongerGen(ping, pong, n) {
   for (let i = 0; i < n; i++) {
     const v = yield ping.receive();
     yield pong.send(v + 1);
