@@ -6,4 +6,7 @@ export { $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $fl
 export { schedule } from './api.js';
 export { $yield, TDZ, markObject, tag, key, keyName, registerFunction, functionRegistry, registerFactory, factoryRegistry, closure, closureInfo } from './compiled.js';
 import './index.js';
-export { $iter, registerValue, registerClass } from './snapshot/exports.js';
+// snapshots: the saveable for-of iterator, module values by reference, automatic class registration
+export { $iter } from './iter.js';
+export { registerValue } from './compiled.js';
+export { registerClass } from './snapshot/builtins.js';

@@ -111,9 +111,24 @@ export function hasBuiltin(name: string): boolean {
 
 // ---- module-level values saved by reference (registerValue, emitted by the compiler) ----
 
-/** What may be saved by reference: functions and objects, but never tasklets or channels (state). */
+/**
+ * What is saved by reference: functions and objects, but never tasklets or channels (their
+ * state is saved; a channel held by a module variable also records the variable's id).
+ */
 export function isModuleValue(v: unknown): boolean {
   return (typeof v === 'function' || (typeof v === 'object' && v !== null)) && !(v instanceof Tasklet) && !(v instanceof Channel);
+}
+
+/** The channel module variable `id` holds now, if it holds one. */
+export function moduleChannel(id: string): Channel | undefined {
+  const get = valueRegistry.get(id);
+  if (get === undefined) return undefined;
+  try {
+    const v = get();
+    return v instanceof Channel ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The current value of module value `id` ("x.ts#helper"), or undefined (unknown id, unset binding). */

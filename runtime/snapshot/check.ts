@@ -349,8 +349,8 @@ class Checker {
   }
 
   channel(e: unknown[]): void {
-    const [, fl, cap, buf, queue] = e;
-    if (e.length !== 5 || !isInt(fl) || fl < 0 || fl > 15 || (fl & 3) === 3) this.bad('BAD_CHANNEL', 'channel flags');
+    const [, fl, cap, buf, queue, name] = e;
+    if ((e.length !== 5 && !(e.length === 6 && typeof name === 'string')) || !isInt(fl) || fl < 0 || fl > 15 || (fl & 3) === 3) this.bad('BAD_CHANNEL', 'channel flags');
     if (!isInt(cap) || cap < 0 || !Array.isArray(buf) || !Array.isArray(queue)) this.bad('BAD_CHANNEL', 'channel fields');
     if (buf.length > cap) this.bad('BAD_CHANNEL', 'more buffered values than the capacity');
     for (const v of buf) this.val(v);

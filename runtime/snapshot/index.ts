@@ -30,7 +30,7 @@ export function saveAll(roots: unknown[]): { data: SnapshotData; tasklets: Taskl
   const enc: unknown[] = [];
   for (let i = 0; i < roots.length; i++) {
     s.at(`root #${i}`);
-    enc.push(s.val(roots[i]));
+    enc.push(s.rootVal(roots[i]));
   }
   s.drain();
   const data: SnapshotData = { format: FORMAT, version: VERSION, time: Date.now(), fns: s.fns, factories: s.factories, classes: s.classes, roots: enc, objs: s.objs };

@@ -11,7 +11,7 @@ import { Channel } from '../channel.js';
 import { SelNode } from '../select.js';
 import { qPush } from '../queue.js';
 import { armSleep, armChannelTimeout, armSelectTimeout } from '../async.js';
-import { builtinValue, errorClass, TYPED } from './builtins.js';
+import { builtinValue, errorClass, moduleChannel, TYPED } from './builtins.js';
 import { closure } from '../compiled.js';
 import { SlIter } from '../iter.js';
 import { HELPER_KEYS, SPECIAL_NUMBERS, TF_ATOMIC, TF_BTRAP } from './format.js';
@@ -30,6 +30,7 @@ interface Group {
 }
 
 export function build(c: Checked): Restored {
+  used = new Set();
   const objs = c.data.objs;
   const out: unknown[] = new Array(objs.length);
   const val = (v: unknown): unknown => {
@@ -63,7 +64,7 @@ export function build(c: Checked): Restored {
       case 'C': out[i] = Object.create(c.classes[e[1] as number].prototype); break;
       case 'X': out[i] = new Bomb(undefined); break;
       case 'K': out[i] = new Tasklet(); break;
-      case 'H': out[i] = new Channel(e[2] as number > 0 ? { capacity: e[2] as number } : undefined); break;
+      case 'H': out[i] = liveChannel(e) ?? new Channel(e[2] as number > 0 ? { capacity: e[2] as number } : undefined); break;
       case 'I': out[i] = new SlIter(undefined, e[1] as number, e[3] as number, null); break;
     }
   }
@@ -162,6 +163,21 @@ export function build(c: Checked): Restored {
   }
   return { roots: c.data.roots.map(val), tasklets, channels };
 }
+
+/**
+ * A channel saved from a module variable is restored into the channel that variable holds
+ * now, when it has the same capacity and nobody uses it (no waiters, nothing buffered), so
+ * module code and restored tasklets meet on one channel. Otherwise: a new channel.
+ */
+function liveChannel(e: unknown[]): Channel | undefined {
+  if (e.length !== 6) return undefined;
+  const ch = moduleChannel(e[5] as string);
+  if (ch === undefined || ch._cap !== e[2] || ch._bal !== 0 || ch.length !== 0 || used.has(ch)) return undefined;
+  used.add(ch);
+  return ch;
+}
+/** Live channels taken by the restore in progress (two entries must not share one). */
+let used = new Set<Channel>();
 
 function buildTasklet(c: Checked, e: unknown[], t: Tasklet, val: (v: unknown) => unknown, groups: Map<number, Group>, i: number): Tasklet {
   const flags = ((e[2] as number) & TF_ATOMIC ? F_ATOMIC : 0) | ((e[2] as number) & TF_BTRAP ? F_BTRAP : 0);

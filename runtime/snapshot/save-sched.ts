@@ -173,5 +173,6 @@ export function encodeChannel(s: Saver, ch: Channel): unknown[] {
     if (n instanceof SelNode) queue.push([s.ref(t), n.d, n.i]);
     else queue.push([s.ref(t), t._st & F_SEND ? 1 : -1]);
   }
-  return ['H', ch._fl, ch._cap, buf, queue];
+  const name = s.channelName(ch);
+  return name === undefined ? ['H', ch._fl, ch._cap, buf, queue] : ['H', ch._fl, ch._cap, buf, queue, name];
 }

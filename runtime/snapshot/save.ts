@@ -60,6 +60,10 @@ export class Saver {
   private readonly factoryIds = new Map<string, number>();
   /** Module-level values (registerValue) by value: saved by reference. Built on first use. */
   private modVals: Map<unknown, string> | null = null;
+  /** Channels held by module variables, by the variable's id. */
+  private modChans: Map<unknown, string> | null = null;
+  /** Set while a root is encoded: a root is saved by value even when it is a module value. */
+  private root = false;
   // the slot being encoded now
   private curParent = -1;
   private curVia = 'root';
@@ -93,19 +97,42 @@ export class Saver {
 
   /** The id of a module-level value saved by reference (registerValue), if `v` is one. */
   moduleValue(v: unknown): string | undefined {
-    if (this.modVals === null) {
-      this.modVals = new Map();
-      for (const [id, get] of valueRegistry) {
-        let x: unknown;
-        try {
-          x = get();
-        } catch {
-          continue; // a const still in its temporal dead zone
-        }
-        if (isModuleValue(x) && !this.modVals.has(x)) this.modVals.set(x, id);
+    if (this.modVals === null) this.scanModules();
+    if (this.root) return undefined;
+    return (this.modVals as Map<unknown, string>).get(v);
+  }
+
+  /** The id of a module variable holding channel `ch`, if any. */
+  channelName(ch: object): string | undefined {
+    if (valueRegistry.size === 0) return undefined;
+    if (this.modChans === null) this.scanModules();
+    return (this.modChans as Map<unknown, string>).get(ch);
+  }
+
+  private scanModules(): void {
+    this.modVals = new Map();
+    this.modChans = new Map();
+    for (const [id, get] of valueRegistry) {
+      let x: unknown;
+      try {
+        x = get();
+      } catch {
+        continue; // a const still in its temporal dead zone
       }
+      if (isModuleValue(x)) {
+        if (!this.modVals.has(x)) this.modVals.set(x, id);
+      } else if (x instanceof Channel && !this.modChans.has(x)) this.modChans.set(x, id);
     }
-    return this.modVals.get(v);
+  }
+
+  /** A root of snapshot(): by value at its top level, even when it is a module value. */
+  rootVal(v: unknown): unknown {
+    this.root = true;
+    try {
+      return this.val(v);
+    } finally {
+      this.root = false;
+    }
   }
 
   /** Index of function `meta.id` in the snapshot's function table. */
@@ -328,6 +355,11 @@ export class Saver {
   }
 
   private array(a: unknown[]): unknown[] {
+    // a tagged template's strings array (frozen, with a hidden `raw`): its identity is the call
+    // site's, which a copy would not have; other hidden properties would be lost
+    if (Object.getOwnPropertyNames(a).length !== Object.keys(a).length + 1) {
+      fail('UNSUPPORTED_VALUE', `cannot save ${this.here()}: an array with non-enumerable properties (a tagged template's strings?)`);
+    }
     const n = a.length;
     const items: unknown[] = [];
     let present = 0;

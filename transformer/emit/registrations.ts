@@ -10,9 +10,10 @@
  * - module-level classes are registered under "module id#Name" right after their
  *   declaration (`registerClass(Ledger, "src/a.ts#Ledger")`), so their instances can be
  *   saved without the user calling registerClass;
- * - module-level function declarations, classes and `const` bindings of functions are
- *   registered as module values (`registerValue("src/a.ts#helper", () => helper)`), so a
- *   frame local holding one is saved by reference, as Stackless pickles module globals.
+ * - module-level function declarations, classes and variables are registered as module
+ *   values (`registerValue("src/a.ts#helper", () => helper)`): a function or object that is
+ *   the current value of one is saved by reference, as Stackless pickles module globals, and
+ *   a channel held by one is restored into the channel the binding holds then (if idle).
  */
 import * as t from '@babel/types';
 import type { FileState } from '../compile-function.js';
@@ -26,7 +27,11 @@ export function beginRegistrations(): void {
 export function emitRegistrations(ast: t.File, file: FileState): void {
   const refs = takeIterRefs();
   if (refs.length > 0) {
-    const local = file.importRuntime('$iter');
+    // read through a module-level const, not the imported binding: a plain slot is cheaper,
+    // and a loader that wraps imports in getters (Vitest's) cannot fail it on a full stack
+    const imported = file.importRuntime('$iter');
+    const local = file.unique(`${imported}$c`);
+    file.registrations.unshift(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(local), t.identifier(imported))]));
     for (const r of refs) r.name = local;
   }
   if (file.functions.length === 0 && file.imports.size === 0) return;
@@ -67,6 +72,14 @@ function linkFactories(ast: t.File, file: FileState): Set<string> {
 }
 
 /** `factories`: the compiler's own factory functions, which are not module values. */
+/**
+ * Instances of a class with `#private` members cannot be re-created (a restored object would
+ * lack the private brand), so such classes are left unregistered: snapshots refuse them.
+ */
+function hasPrivateMembers(c: t.ClassDeclaration): boolean {
+  return c.body.body.some((m) => t.isClassPrivateProperty(m) || t.isClassPrivateMethod(m) || (t.isClassAccessorProperty(m) && t.isPrivateName(m.key)));
+}
+
 function registerModuleValues(ast: t.File, file: FileState, factories: Set<string>): void {
   const body = ast.program.body;
   const value = (name: string) =>
@@ -81,21 +94,19 @@ function registerModuleValues(ast: t.File, file: FileState, factories: Set<strin
     const decl = t.isExportNamedDeclaration(stmt) || t.isExportDefaultDeclaration(stmt) ? stmt.declaration : stmt;
     if (t.isClassDeclaration(decl) && decl.id && !decl.declare) {
       const name = decl.id.name;
+      file.registrations.push(value(name));
+      if (hasPrivateMembers(decl)) continue;
       // after the declaration: a class is in its temporal dead zone before it
       const reg = t.expressionStatement(
         t.callExpression(t.identifier(file.importRuntime('registerClass')), [t.identifier(name), t.stringLiteral(`${file.moduleId}#${name}`)]),
       );
       body.splice(i + 1, 0, reg);
       i++;
-      file.registrations.push(value(name));
     } else if (t.isFunctionDeclaration(decl) && decl.id && !decl.declare && decl.body && !factories.has(decl.id.name)) {
       file.registrations.push(value(decl.id.name));
-    } else if (t.isVariableDeclaration(decl) && decl.kind === 'const' && !decl.declare) {
-      for (const d of decl.declarations) {
-        if (t.isIdentifier(d.id) && (t.isFunctionExpression(d.init) || t.isArrowFunctionExpression(d.init) || t.isClassExpression(d.init))) {
-          file.registrations.push(value(d.id.name));
-        }
-      }
+    } else if (t.isVariableDeclaration(decl) && !decl.declare) {
+      // every binding: the getter reads its current value when a snapshot is taken
+      for (const d of decl.declarations) if (t.isIdentifier(d.id)) file.registrations.push(value(d.id.name));
     }
   }
 }

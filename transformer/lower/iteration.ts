@@ -37,9 +37,12 @@ export function lowerForOf(ctx: FunctionContext, node: t.ForOfStatement, labels:
   const obj = toTemp(ctx, iterable);
   // built-in collections get the runtime's saveable iterator (runtime/iter.ts), which a
   // snapshot can save; anything else (null from the helper) the ordinary call, as a call site
+  // (a call site, so a stack overflow inside it is retried like any call's)
   const helper = t.identifier('$iter');
-  iterRefs.push(helper);
-  em.emit(assign(t.identifier(it), t.callExpression(helper, [t.cloneNode(obj)])));
+  const token = t.identifier('$iter');
+  iterRefs.push(helper, token);
+  const made = emitCallSite(ctx, { token, call: t.callExpression(helper, [t.cloneNode(obj)]) }, true)!;
+  em.emit(assign(t.identifier(it), made));
   const have = ctx.newLabel('iter');
   em.emit(t.ifStatement(t.binaryExpression('!==', t.identifier(it), t.nullLiteral()), t.blockStatement(em.jumpStatements(have))));
   const method = t.memberExpression(t.cloneNode(obj), t.memberExpression(t.identifier('Symbol'), t.identifier('iterator')), true);
