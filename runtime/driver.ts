@@ -10,6 +10,7 @@ import { StacklessError, TaskletExit } from './errors.js';
 import { kind, ringAppend, ringRemove } from './ring.js';
 import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending, takeCallbackError } from './scheduler.js';
 import { finishJoins } from './join.js';
+import { noteUnwound } from './stack.js';
 import type { Tasklet } from './tasklet.js';
 
 /**
@@ -127,6 +128,8 @@ function driveAll(m: Tasklet): void {
     for (;;) {
       const up: Frame | null = F.up;
       t._top = up; // the heap part below the running segment (recursionDepth)
+      const kin = k;
+      const vin = v;
       rt.rf = F;
       rt.rv = v;
       rt.rk = k;
@@ -138,6 +141,7 @@ function driveAll(m: Tasklet): void {
         v = e;
         k = 1;
       }
+      if (kin === 1 && k === 1 && v === vin) noteUnwound(v, F, DRIVE_ALL); // F did not catch it
       if (rt.u !== 0) {
         const top = closeChain(up);
         t._top = top;
@@ -348,8 +352,11 @@ function boundary(rec: Frame, inPlace = false): unknown {
     }
     const up: Frame | null = F.up;
     up0 = up;
+    const kin = k;
+    const vin = v;
     v = resume(F, v, k);
     k = resumedKind;
+    if (kin === 1 && k === 1 && v === vin) noteUnwound(v, F, BOUNDARY);
     if (rt.u !== 0) {
       F = closeChain(up);
       continue;
@@ -363,3 +370,7 @@ function boundary(rec: Frame, inPlace = false): unknown {
   }
 }
 setBoundaryImpl(boundary);
+
+/** Names the logical-stack lines are placed before in a native trace (stack.ts). */
+const DRIVE_ALL = driveAll.name;
+const BOUNDARY = boundary.name;

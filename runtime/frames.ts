@@ -39,6 +39,12 @@ function position(meta: Meta, pc: number): [number, number] | null {
   return meta.line !== undefined ? [meta.line, meta.column ?? 0] : null;
 }
 
+/** [line, column (0-based)] of the call a saved record's resume point stands for, or null. */
+export function recordPosition(f: Frame): [number, number] | null {
+  const meta = metaOf(f);
+  return meta !== null ? position(meta, f.pc) : null;
+}
+
 export function describeFrames(top: Frame | null): FrameInfo[] {
   const out: FrameInfo[] = [];
   for (let f = top; f !== null; f = f.up) {

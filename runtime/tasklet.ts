@@ -230,9 +230,16 @@ export class Tasklet<R = unknown> {
     for (let f = this._top as Frame | null; f !== null; f = f.up) n++;
     return n;
   }
-  /** Innermost last: { function, file, line, column, locals }. */
+  /**
+   * The frames saved as heap records, outermost first: { function, file, line, column,
+   * locals }, the position being the call each frame waits in. For a suspended tasklet
+   * that is its whole stack. For the current tasklet it is only the callers that are
+   * still records (frames resumed one by one since its last suspension live on the JS
+   * stack and are not listed; `new Error().stack` shows those). Empty for main (it never
+   * has records), for a tasklet not started yet, and for a dead one.
+   */
   get frames(): ReturnType<typeof describeFrames> {
-    if (!this.alive || this._st & (F_NEW | F_MAIN) || this === rt.cur) return [];
+    if (!this.alive || this._st & (F_NEW | F_MAIN)) return [];
     return describeFrames(this._top as Frame | null);
   }
 }
