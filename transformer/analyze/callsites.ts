@@ -53,26 +53,34 @@ export class CallSites {
   constructor(readonly oracle: CallSiteOracle, readonly ticks = false) {}
 
   /**
-   * A loop nest with no call site and no closure inside: it stays native, with
-   * a tick check at the top of the outer loop's body (inner loops only count).
+   * A loop nest that can stay native (lower/loops.ts lowerNativeNest): no call site,
+   * closure or declaration inside, inner loops are while/do-while/for only, and the
+   * way down to each inner loop passes only through blocks, `if`s, labels and loops,
+   * which the nest knows how to re-enter after a tick.
    */
-  isLeafLoop(node: t.Node): boolean {
-    if (!t.isWhileStatement(node) && !t.isDoWhileStatement(node) && !t.isForStatement(node)) return false;
-    let leaf = true;
-    const visit = (n: t.Node, top: boolean): void => {
-      if (!leaf) return;
-      if (!top && (t.isFunction(n) || t.isClass(n) || isCallSite(n, this.oracle))) {
-        leaf = false;
+  isNativeNest(node: t.Node): boolean {
+    if (!isPlainLoop(node)) return false;
+    let ok = true;
+    const visit = (n: t.Node, top: boolean, onWay: boolean): void => {
+      if (!ok) return;
+      if (!top && (t.isFunction(n) || t.isClass(n) || t.isDeclaration(n) || isCallSite(n, this.oracle))) {
+        ok = false;
         return;
       }
+      if (!top && t.isLoop(n) && (!isPlainLoop(n) || !onWay || (t.isForStatement(n) && n.init && !t.isExpression(n.init)))) {
+        ok = false;
+        return;
+      }
+      // inner loops may only sit under statements the nest can re-enter
+      const way = onWay && (t.isBlockStatement(n) || t.isIfStatement(n) || t.isLabeledStatement(n) || isPlainLoop(n));
       for (const key of t.VISITOR_KEYS[n.type] ?? []) {
         const child = (n as any)[key];
-        if (Array.isArray(child)) child.forEach((c) => c && typeof c.type === 'string' && visit(c, false));
-        else if (child && typeof child.type === 'string') visit(child, false);
+        if (Array.isArray(child)) child.forEach((c) => c && typeof c.type === 'string' && visit(c, false, way));
+        else if (child && typeof child.type === 'string') visit(child, false, way);
       }
     };
-    visit(node, true);
-    return leaf;
+    visit(node, true, true);
+    return ok;
   }
 
   isCallSite(node: t.Node): boolean {
@@ -103,4 +111,8 @@ export class CallSites {
   forget(node: t.Node): void {
     this.cache.delete(node);
   }
+}
+
+function isPlainLoop(n: t.Node): n is t.WhileStatement | t.DoWhileStatement | t.ForStatement {
+  return t.isWhileStatement(n) || t.isDoWhileStatement(n) || t.isForStatement(n);
 }

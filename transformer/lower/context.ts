@@ -127,15 +127,15 @@ export class FunctionContext {
 
   private budgetName: string | null = null;
 
-  /** A leaf loop's local copy of the tick budget. */
+  /** A native loop nest's local copy of the tick budget. */
   budgetVar(): string {
     if (this.budgetName === null) this.budgetName = this.helperVar('$budget');
     return this.budgetName;
   }
 
-  /** Set when a leaf loop is re-entered after a tick: skip its test once. */
-  skipVar(): string {
-    if (this.skipName === null) this.skipName = this.helperVar('$skip');
+  /** Which loop of a native nest stopped for a tick (0: none): the way back in. */
+  reentryVar(): string {
+    if (this.skipName === null) this.skipName = this.helperVar('$re');
     return this.skipName;
   }
 

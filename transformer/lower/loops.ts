@@ -1,7 +1,7 @@
 /**
  * Loops. A loop with call sites becomes states joined by jumps; its back-edge
- * counts one preemption tick. A loop nest without calls or closures stays a
- * native loop and counts ticks in a local budget (see lowerLeafLoop).
+ * counts one preemption tick. A loop nest without calls or closures stays native
+ * and counts ticks in a local budget (see lowerNativeNest).
  */
 import * as t from '@babel/types';
 import type { FunctionContext } from './context.js';
@@ -78,68 +78,140 @@ function emitTick(ctx: FunctionContext): void {
 }
 
 /**
- * A loop without calls or nested loops stays native. Its body starts with a
- * tick check; when the budget runs out it leaves to a state that makes the
- * tick call (which may switch tasklets) and comes back into the loop with
- * `$skip` set, so the iteration that was about to run runs without its test
- * being evaluated a second time.
+ * A loop nest without calls or closures stays native (see CallSites.isNativeNest).
+ * Every loop in it spends a local tick budget where its test would run (a do-while:
+ * at the top of its body). When the budget runs out the loop stops before its test,
+ * with `$re` set to the loop's number, and the nest is left for a state that makes
+ * the tick call (which may switch tasklets). Coming back, the nest is entered from
+ * the top with `$re` still set: the loops around the stopped one skip their init and
+ * test, statements before the way down are skipped, each `if` takes the branch that
+ * leads there, and the stopped loop clears `$re` and evaluates its test. Nothing is
+ * evaluated twice, and an endless inner loop cannot freeze the scheduler.
  */
-export function lowerLeafLoop(ctx: FunctionContext, node: t.WhileStatement | t.DoWhileStatement | t.ForStatement, labels: string[]): void {
+export function lowerNativeNest(ctx: FunctionContext, node: t.WhileStatement | t.DoWhileStatement | t.ForStatement, labels: string[]): void {
   const em = ctx.em;
-  const skip = ctx.skipVar();
-  const reenter = ctx.newLabel('leafLoop');
-  const tickState = ctx.newLabel('tick');
-  const after = ctx.newLabel('leafLoopEnd');
-  if (t.isForStatement(node) && node.init) {
-    em.emit(t.isVariableDeclaration(node.init) ? node.init : t.expressionStatement(node.init));
-  }
+  const re = () => t.identifier(ctx.reentryVar());
   // the budget is counted in a local: V8 keeps it in a register, where a shared
   // field would be loaded and stored on every iteration (3x on a sieve)
-  const budget = ctx.budgetVar();
+  const budget = () => t.identifier(ctx.budgetVar());
+  const reenter = ctx.newLabel('nest');
+  const tickState = ctx.newLabel('tick');
+  const after = ctx.newLabel('nestEnd');
+  let top: t.Statement = node;
+  if (t.isForStatement(node) && t.isVariableDeclaration(node.init)) {
+    em.emit(node.init);
+    top = t.forStatement(null, node.test, node.update, node.body);
+    top.loc = node.loc;
+  }
+  for (const l of [...labels].reverse()) top = t.labeledStatement(t.identifier(l), top);
+  em.emit(t.expressionStatement(t.assignmentExpression('=', re(), t.numericLiteral(0))));
   em.mark(reenter);
-  em.emit(t.expressionStatement(t.assignmentExpression('=', t.identifier(budget), ctx.rtMember('ticks'))));
-  const check = t.ifStatement(
-    t.binaryExpression('<', t.updateExpression('--', t.identifier(budget), true), t.numericLiteral(0)),
-    t.blockStatement([
-      t.expressionStatement(t.assignmentExpression('=', t.identifier(skip), t.booleanLiteral(true))),
-      t.expressionStatement(t.assignmentExpression('=', ctx.rtMember('ticks'), t.identifier(budget))),
+  em.emit(t.expressionStatement(t.assignmentExpression('=', budget(), ctx.rtMember('ticks'))));
+
+  let counter = 0;
+  const reIs = (op: '===' | '!==', k: number) => t.binaryExpression(op, re(), t.numericLiteral(k));
+  const reIn = (lo: number, hi: number): t.Expression =>
+    lo > hi ? t.booleanLiteral(false) : lo === hi ? reIs('===', lo) : t.logicalExpression('&&', t.binaryExpression('>=', re(), t.numericLiteral(lo)), t.binaryExpression('<=', re(), t.numericLiteral(hi)));
+  const stop = (k: number) => t.sequenceExpression([t.assignmentExpression('=', re(), t.numericLiteral(k)), t.booleanLiteral(false)]);
+  const spend = () => t.updateExpression('--', budget(), true);
+  const hasLoop = (n: t.Node): boolean => {
+    let found = false;
+    t.traverseFast(n, (x) => {
+      if (t.isLoop(x)) found = true;
+    });
+    return found;
+  };
+  type Out = { stmt: t.Statement; lo: number; hi: number };
+
+  const rewriteList = (stmts: t.Statement[]): t.Statement[] => {
+    const out: t.Statement[] = [];
+    const lastWithLoop = stmts.map(hasLoop).lastIndexOf(true);
+    const withLoops = stmts.filter(hasLoop).length;
+    let plain: t.Statement[] = [];
+    const flush = () => {
+      if (plain.length) out.push(t.ifStatement(reIs('===', 0), t.blockStatement(plain)));
+      plain = [];
+    };
+    stmts.forEach((s, i) => {
+      if (i > lastWithLoop) {
+        flush();
+        out.push(s);
+      } else if (!hasLoop(s)) plain.push(s);
+      else {
+        flush();
+        const r = rewrite(s);
+        // with a sibling that has loops too, only the one the way leads through runs
+        out.push(withLoops > 1 ? t.ifStatement(t.logicalExpression('||', reIs('===', 0), reIn(r.lo, r.hi)), r.stmt) : r.stmt);
+      }
+    });
+    flush();
+    return out;
+  };
+  const rewriteBody = (s: t.Statement): t.Statement[] => (t.isBlockStatement(s) ? rewriteList(s.body) : rewriteList([s]));
+
+  const rewrite = (s: t.Statement): Out => {
+    if (t.isLabeledStatement(s)) {
+      const inner = rewrite(s.body);
+      // the label must stay on the loop itself for `continue label`
+      if (t.isBlockStatement(inner.stmt) && (inner.stmt as any)._nest) {
+        const [pre, loop, post] = inner.stmt.body;
+        const block = t.blockStatement([pre!, t.labeledStatement(s.label, loop!), post!]);
+        (block as any)._nest = true;
+        return { ...inner, stmt: block };
+      }
+      return { ...inner, stmt: t.labeledStatement(s.label, inner.stmt) };
+    }
+    if (t.isBlockStatement(s)) {
+      const lo = counter + 1;
+      const body = rewriteList(s.body);
+      return { stmt: t.blockStatement(body), lo, hi: counter };
+    }
+    if (t.isIfStatement(s)) {
+      const lo = counter + 1;
+      const cons = rewrite(s.consequent);
+      const alt = s.alternate ? rewrite(s.alternate) : null;
+      const test = t.conditionalExpression(reIs('!==', 0), reIn(cons.lo, cons.hi), s.test);
+      return { stmt: t.ifStatement(test, cons.stmt, alt?.stmt ?? null), lo, hi: counter };
+    }
+    if (!hasLoop(s)) return { stmt: s, lo: counter + 1, hi: counter };
+    if (!t.isWhileStatement(s) && !t.isDoWhileStatement(s) && !t.isForStatement(s)) throw new Error(`stackless: native loop nest with a ${s.type} on the way to an inner loop`);
+    const k = ++counter;
+    const body = rewriteBody(s.body);
+    const inner = counter > k;
+    let loop: t.Statement;
+    if (t.isDoWhileStatement(s)) {
+      const check = t.ifStatement(
+        inner ? t.logicalExpression('&&', reIs('===', 0), t.binaryExpression('<', spend(), t.numericLiteral(0))) : t.binaryExpression('<', spend(), t.numericLiteral(0)),
+        t.blockStatement([t.expressionStatement(t.assignmentExpression('=', re(), t.numericLiteral(k))), t.breakStatement()]),
+      );
+      loop = t.doWhileStatement(s.test, t.blockStatement([check, ...body]));
+    } else {
+      const spent = t.conditionalExpression(t.binaryExpression('>=', spend(), t.numericLiteral(0)), s.test ?? t.booleanLiteral(true), stop(k));
+      const test = inner ? t.logicalExpression('||', reIs('!==', 0), spent) : spent;
+      loop = t.isWhileStatement(s) ? t.whileStatement(test, t.blockStatement(body)) : t.forStatement(null, test, s.update, t.blockStatement(body));
+    }
+    loop.loc = s.loc;
+    const init = t.isForStatement(s) && s.init ? (s.init as t.Expression) : null;
+    const clear = t.expressionStatement(t.assignmentExpression('=', re(), t.numericLiteral(0)));
+    const pre = init
+      ? t.ifStatement(reIs('===', 0), t.expressionStatement(init), t.ifStatement(reIs('===', k), clear))
+      : t.ifStatement(reIs('===', k), clear);
+    const post = t.ifStatement(reIs('!==', 0), t.blockStatement([
+      t.expressionStatement(t.assignmentExpression('=', ctx.rtMember('ticks'), budget())),
       ...em.jumpStatements(tickState),
-    ]),
-  );
-  const clear = t.expressionStatement(t.assignmentExpression('=', t.identifier(skip), t.booleanLiteral(false)));
-  const body = (b: t.Statement, withClear: boolean) => t.blockStatement([...(withClear ? [clear] : []), check, ...(t.isBlockStatement(b) ? countInnerLoops(b, budget).body : [countInnerLoops(b, budget)])]);
-  const test = (e: t.Expression | null | undefined) => (e ? t.logicalExpression('||', t.identifier(skip), e) : null);
-  let loop: t.Statement;
-  if (t.isWhileStatement(node)) loop = t.whileStatement(test(node.test)!, body(node.body, true));
-  else if (t.isDoWhileStatement(node)) loop = t.doWhileStatement(node.test, body(node.body, false));
-  else loop = t.forStatement(null, node.test ? test(node.test) : null, node.update, body(node.body, node.test != null));
-  loop.loc = node.loc;
-  for (const l of [...labels].reverse()) loop = t.labeledStatement(t.identifier(l), loop);
-  em.emit(redirectLeaps(ctx, loop));
-  // what the loop used of the budget (a return or throw out of it keeps the rest: ticks are a measure, not a bill)
-  em.emit(t.expressionStatement(t.assignmentExpression('=', ctx.rtMember('ticks'), t.identifier(budget))));
+    ]));
+    const block = t.blockStatement([pre, loop, post]);
+    (block as any)._nest = true;
+    return { stmt: block, lo: k, hi: counter };
+  };
+
+  const nest = rewrite(top).stmt;
+  em.emit(redirectLeaps(ctx, nest));
+  // what the nest used of the budget (a return or throw out of it keeps the rest: ticks are a measure, not a bill)
+  em.emit(t.expressionStatement(t.assignmentExpression('=', ctx.rtMember('ticks'), budget())));
   em.jump(after);
   em.mark(tickState);
   emitTick(ctx);
   em.jump(reenter);
   em.mark(after);
 }
-
-/** Inner loops of a leaf nest spend the budget too; the outer loop's check acts on it. */
-function countInnerLoops<T extends t.Statement>(stmt: T, budget: string): T {
-  const visit = (n: t.Node): void => {
-    if (t.isFunction(n) || t.isClass(n)) return;
-    if (t.isLoop(n)) {
-      const spend = t.expressionStatement(t.updateExpression('--', t.identifier(budget), true));
-      n.body = t.isBlockStatement(n.body) ? t.blockStatement([spend, ...n.body.body]) : t.blockStatement([spend, n.body]);
-    }
-    for (const key of t.VISITOR_KEYS[n.type] ?? []) {
-      const child = (n as any)[key];
-      if (Array.isArray(child)) child.forEach((c) => c && typeof c.type === 'string' && visit(c));
-      else if (child && typeof child.type === 'string') visit(child);
-    }
-  };
-  visit(stmt);
-  return stmt;
-}
-

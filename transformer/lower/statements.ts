@@ -11,7 +11,7 @@ import { explode, toTemp } from './expressions.js';
 import { destructure } from './patterns.js';
 import { lowerTry, jumpThroughFinally, returnThroughFinally } from './tries.js';
 import { lowerForOf, lowerForIn } from './iteration.js';
-import { lowerLoop, lowerLeafLoop } from './loops.js';
+import { lowerLoop, lowerNativeNest } from './loops.js';
 
 export function lowerStatements(ctx: FunctionContext, stmts: t.Statement[]): void {
   for (const s of stmts) lowerStatement(ctx, s);
@@ -66,13 +66,13 @@ export function lowerStatement(ctx: FunctionContext, node: t.Statement, labels: 
         return;
       }
       case 'WhileStatement':
-        if (ctx.options.ticks && ctx.cs.isLeafLoop(node)) return lowerLeafLoop(ctx, node, labels);
+        if (ctx.options.ticks && ctx.cs.isNativeNest(node)) return lowerNativeNest(ctx, node, labels);
         return lowerLoop(ctx, labels, null, node.test, null, node.body, false, node);
       case 'DoWhileStatement':
-        if (ctx.options.ticks && ctx.cs.isLeafLoop(node)) return lowerLeafLoop(ctx, node, labels);
+        if (ctx.options.ticks && ctx.cs.isNativeNest(node)) return lowerNativeNest(ctx, node, labels);
         return lowerLoop(ctx, labels, null, node.test, null, node.body, true, node);
       case 'ForStatement':
-        if (ctx.options.ticks && ctx.cs.isLeafLoop(node)) return lowerLeafLoop(ctx, node, labels);
+        if (ctx.options.ticks && ctx.cs.isNativeNest(node)) return lowerNativeNest(ctx, node, labels);
         return lowerLoop(ctx, labels, node.init, node.test, node.update, node.body, false, node);
       case 'ForOfStatement':
         return lowerForOf(ctx, node, labels);
