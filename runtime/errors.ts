@@ -48,6 +48,10 @@ export const M = {
   callable: 'tasklet function must be a callable or None',
   recursiveCb: 'Recursive channel call due to callbacks!',
   preference: 'preference must be set to an integer',
+  // beyond Stackless (tasklet.drop())
+  dropMain: 'The main tasklet cannot be dropped.',
+  dropCurrent: 'The current tasklet cannot be dropped.',
+  dropped: 'the tasklet was dropped before it ended',
 } as const;
 
 /** The error for a blocking primitive reached from ordinary (untransformed) code. */

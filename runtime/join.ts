@@ -1,7 +1,7 @@
 // join() and done(): waiting for a tasklet to end. Kept in a side table so that a
 // Tasklet carries no joiner list: only tasklets somebody waits for have an entry.
 import { rt, Bomb, K_DONE, K_WAITING, W_JOIN, W_MASK, F_ERR, SK_WAIT } from './rt.js';
-import { StacklessError } from './errors.js';
+import { StacklessError, M } from './errors.js';
 import { kind, ringAppend, ringRemove } from './ring.js';
 import { suspend } from './scheduler.js';
 import { checkBlockTrap, checkBlock } from './block.js';
@@ -9,7 +9,7 @@ import type { Tasklet } from './tasklet.js';
 
 interface Waiters {
   tasklets: Tasklet[];
-  settle: Array<(t: Tasklet) => void>;
+  settle: Array<(t: Tasklet, dropped?: unknown) => void>;
 }
 const table = new Map<Tasklet, Waiters>();
 
@@ -32,6 +32,21 @@ export function finishJoins(t: Tasklet): void {
     ringAppend(j);
   }
   for (const s of w.settle) s(t);
+}
+
+/** `t` was dropped: it will never end, so its joiners and done() promises fail. */
+export function dropJoins(t: Tasklet): void {
+  if (table.size === 0) return;
+  const w = table.get(t);
+  if (w === undefined) return;
+  table.delete(t);
+  const err = new StacklessError(M.dropped);
+  for (const j of w.tasklets) {
+    j._st &= ~(7 | (3 << 12));
+    j._v = new Bomb(err);
+    ringAppend(j);
+  }
+  for (const s of w.settle) s(t, err);
 }
 
 /** Takes joiner `j` (waiting, _v = the tasklet it joins) off the table. */
@@ -65,6 +80,6 @@ export function donePromise(target: Tasklet): Promise<unknown> {
     return target._st & F_ERR ? Promise.reject(target._top) : Promise.resolve(target._top);
   }
   return new Promise((resolve, reject) => {
-    entry(target).settle.push((t) => (t._st & F_ERR ? reject(t._top) : resolve(t._top)));
+    entry(target).settle.push((t, dropped) => (dropped !== undefined ? reject(dropped) : t._st & F_ERR ? reject(t._top) : resolve(t._top)));
   });
 }

@@ -8,7 +8,7 @@ import { StacklessError, TaskletExit, M } from './errors.js';
 import { kind, ringAppend, ringRemove } from './ring.js';
 import { suspend, unblock, irqPending, wd } from './scheduler.js';
 import { checkSwitch } from './block.js';
-import { joinTasklet, donePromise } from './join.js';
+import { joinTasklet, donePromise, dropJoins } from './join.js';
 import { describeFrames } from './frames.js';
 import { throwTo } from './throw.js';
 
@@ -143,6 +143,29 @@ export class Tasklet<R = unknown> {
     const ok = rt.tok === RAISE;
     rt.tok = null;
     throwTo(this, new Cls(...args), false, ok);
+  }
+
+  /**
+   * Beyond Stackless: forgets the tasklet without running anything in it. It is taken
+   * off whatever it waits on (channel queue, sleep/receive/select timer, promise, join,
+   * select, a nested run()) or off the runnables, its frames are dropped and it ends up
+   * dead and unbound, as if never set up: no `finally` block runs, nothing is raised in
+   * it, no error handler is called. Tasklets blocked in its `join()` and promises from
+   * its `done()` get a StacklessError, since it will never end. Does nothing to a
+   * tasklet that is not alive. The current tasklet and main cannot be dropped.
+   */
+  drop(): this {
+    if (this._st & F_MAIN) throw new StacklessError(M.dropMain);
+    if (this === rt.cur) throw new StacklessError(M.dropCurrent);
+    if (!this.alive) return this;
+    const k = kind(this);
+    if (k === K_BLOCKED || k === K_WAITING || this._st & F_WATCH) unblock(this);
+    if (kind(this) === K_SCHED) ringRemove(this);
+    this._top = null;
+    this._v = undefined;
+    this._st = K_DEAD | (this._st & (F_ATOMIC | F_BTRAP));
+    dropJoins(this);
+    return this;
   }
 
   /** Sets the atomic flag (never preempted while set); returns the previous value. */
