@@ -11,6 +11,8 @@ import { WorkflowError } from '../workflow/errors.js';
 import { STATUSES, type ListFilter, type RunRecord, type RunStatus, type StoredJournalEntry } from '../workflow/store.js';
 import type { FrameView } from '../workflow/view.js';
 import { diffBuilds, mismatches, pinsOf, readBuild, type Build, type FunctionChange, type Mismatch } from '../workflow/builds.js';
+import { migratedPin, migrateSnapshot, migration, type Applied, type Migration } from '../workflow/migrations.js';
+import { pathToFileURL } from 'node:url';
 import { restore } from '../runtime/index.js';
 
 export const WORKFLOWS_USAGE = `Usage: stackless workflows <command> [--db file | --postgres url] [--json]
@@ -25,10 +27,12 @@ export const WORKFLOWS_USAGE = `Usage: stackless workflows <command> [--db file 
   ui [--port n] [--host h] [--root dir]
                       serve a web page of the runs (default http://127.0.0.1:7077/;
                       --port 0 picks a free port); Ctrl-C stops it
-  check <old build> <new build>
+  check <old build> <new build> [--migrations file.mjs]
                       before a deploy: the tasklet functions whose fingerprints differ
                       between two builds (directories: sources or built output) and the
-                      running or waiting runs the change would strand; exit 1 if any
+                      running or waiting runs the change would strand; exit 1 if any.
+                      With --migrations (a module whose default export is the list of
+                      migrations), runs they would carry over are tried and listed apart
 
   --db file           the SQLite file (default: $STACKLESS_WORKFLOWS_DB or ${DEFAULT_DB})
   --postgres url      a Postgres store instead (default: $STACKLESS_WORKFLOWS_POSTGRES)
@@ -61,6 +65,7 @@ interface Args {
   port: number;
   host: string;
   root: string;
+  migrations: string | undefined;
 }
 
 type Out = (text: string) => void;
@@ -68,7 +73,7 @@ type Out = (text: string) => void;
 function parse(argv: string[]): Args | string {
   const a: Args = {
     command: '', positional: [], db: process.env.STACKLESS_WORKFLOWS_DB || DEFAULT_DB, postgres: process.env.STACKLESS_WORKFLOWS_POSTGRES || undefined,
-    json: false, status: undefined, port: 7077, host: '127.0.0.1', root: process.cwd(),
+    json: false, status: undefined, port: 7077, host: '127.0.0.1', root: process.cwd(), migrations: undefined,
   };
   const rest: string[] = [];
   let dbGiven = false;
@@ -76,13 +81,14 @@ function parse(argv: string[]): Args | string {
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--json') a.json = true;
-    else if (['--db', '--postgres', '--status', '--port', '--host', '--root'].includes(x)) {
+    else if (['--db', '--postgres', '--status', '--port', '--host', '--root', '--migrations'].includes(x)) {
       const v = argv[++i];
       if (v === undefined) return `${x} needs a value`;
       if (x === '--db') (a.db = v), (dbGiven = true);
       else if (x === '--postgres') (a.postgres = v), (pgGiven = true);
       else if (x === '--host') a.host = v;
       else if (x === '--root') a.root = resolve(v);
+      else if (x === '--migrations') a.migrations = v;
       else if (x === '--port') {
         if (!/^\d+$/.test(v) || Number(v) > 65535) return `--port needs a port number (0-65535), got '${v}'`;
         a.port = Number(v);
@@ -103,6 +109,7 @@ function parse(argv: string[]): Args | string {
     return command === 'check' ? "'workflows check' needs two builds: the deployed one and the new one" : `'workflows ${command}' needs a run id`;
   }
   if (positional.length > wanted) return `too many arguments: ${positional.slice(wanted).join(' ')}`;
+  if (a.migrations !== undefined && command !== 'check') return '--migrations goes with check only';
   return a;
 }
 
@@ -129,9 +136,11 @@ export async function workflows(argv: string[], out: Out, err: Out): Promise<num
     return 2;
   }
   let builds: [Build, Build] | null = null;
+  let migrations: Migration[] = [];
   if (a.command === 'check') {
     try {
       builds = [readBuild(a.positional[0]), readBuild(a.positional[1])];
+      if (a.migrations !== undefined) migrations = await loadMigrations(a.migrations);
     } catch (e) {
       err(`stackless workflows check: ${(e as Error).message}\n`);
       return 2;
@@ -159,7 +168,7 @@ export async function workflows(argv: string[], out: Out, err: Out): Promise<num
         out(a.json ? `${JSON.stringify({ id, retry: 'requested' })}\n` : `run '${id}' is running again: the next drain resumes it\n`);
         return 0;
       case 'check':
-        return await check(store, builds as [Build, Build], a, out);
+        return await check(store, builds as [Build, Build], migrations, a, out);
       default: {
         const { serveUi } = await import('./ui/server.js');
         const ui = await serveUi({ store, port: a.port, host: a.host, root: a.root });
@@ -344,16 +353,42 @@ interface Stranded {
   status: RunStatus;
   workflow: string;
   functions: Mismatch[];
+  /** With --migrations: why the migrations do not carry it over (a migration's error), if one applied. */
+  migration?: string;
 }
 
-async function check(store: CliStore, [oldBuild, newBuild]: [Build, Build], a: Args, out: Out): Promise<number> {
+interface Carried {
+  id: string;
+  status: RunStatus;
+  workflow: string;
+  migrations: Applied[];
+}
+
+/** The migrations module given to check: its default export (or `migrations`), an array. */
+async function loadMigrations(file: string): Promise<Migration[]> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`cannot find the migrations module '${file}'`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`cannot load the migrations module '${file}': ${(e as Error).message.split('\n')[0]} (give a JavaScript module, .mjs or .js)`);
+  }
+  const list = mod.default ?? mod.migrations;
+  if (!Array.isArray(list)) throw new Error(`the migrations module '${file}' must export an array of migrations (export default [...])`);
+  return list.map((m) => migration(m as Migration));
+}
+
+async function check(store: CliStore, [oldBuild, newBuild]: [Build, Build], migrations: Migration[], a: Args, out: Out): Promise<number> {
   const changes = diffBuilds(oldBuild, newBuild);
   const inFlight = [...(await store.listRuns({ status: 'running' })), ...(await store.listRuns({ status: 'waiting' }))]
     .filter((r) => r.corrupt === undefined)
     .sort((x, y) => x.createdAt - y.createdAt);
   const stranded: Stranded[] = [];
+  const carried: Carried[] = [];
   const already: Stranded[] = [];
   const rescued: string[] = [];
+  const lookup = (id: string) => newBuild.functions.get(id)?.meta;
   for (const r of inFlight) {
     const pins = pinsOf(r);
     const before = mismatches(pins, oldBuild);
@@ -362,14 +397,31 @@ async function check(store: CliStore, [oldBuild, newBuild]: [Build, Build], a: A
     if (before.length > 0) {
       if (after.length > 0) already.push({ ...s, functions: before });
       else rescued.push(r.id);
-    } else if (after.length > 0) stranded.push({ ...s, functions: after });
+      continue;
+    }
+    if (after.length === 0) continue;
+    if (migrations.length === 0) {
+      stranded.push({ ...s, functions: after });
+      continue;
+    }
+    // a dry run of the migrations against the new build's metadata
+    try {
+      const fp = migratedPin(r.fn, r.fp, migrations, lookup);
+      const m = r.snapshot === null ? null : migrateSnapshot(r.snapshot, migrations, `run '${r.id}'`, lookup);
+      const left = mismatches(pinsOf({ fn: r.fn, fp, snapshot: m?.json ?? r.snapshot }), newBuild);
+      if (left.length === 0) carried.push({ ...s, migrations: m?.applied ?? [] });
+      else stranded.push({ ...s, functions: left });
+    } catch (e) {
+      if (!(e instanceof WorkflowError)) throw e;
+      stranded.push({ ...s, functions: after, migration: e.message });
+    }
   }
   if (a.json) {
     const fns = (b: Build) => Object.fromEntries([...b.functions.values()].map((f) => [f.id, f.fp]));
     out(`${JSON.stringify({
       old: { dir: oldBuild.dir, files: oldBuild.files, functions: fns(oldBuild) },
       new: { dir: newBuild.dir, files: newBuild.files, functions: fns(newBuild) },
-      changes, inFlight: inFlight.length, stranded, alreadyStranded: already, rescued,
+      changes, inFlight: inFlight.length, stranded, ...(a.migrations !== undefined ? { migrated: carried } : {}), alreadyStranded: already, rescued,
     }, null, 2)}\n`);
     return stranded.length > 0 ? 1 : 0;
   }
@@ -387,6 +439,12 @@ async function check(store: CliStore, [oldBuild, newBuild]: [Build, Build], a: A
   const describe = (m: Mismatch) =>
     `${m.as === 'workflow' ? 'workflow' : 'on its stack'}: ${m.id} ${m.build === null ? `(pinned ${m.pinned}, not in the build)` : `(pinned ${m.pinned}, build has ${m.build})`}`;
   out(`\n${inFlight.length} run${inFlight.length === 1 ? '' : 's'} running or waiting in the store\n`);
+  if (carried.length > 0) {
+    out(`${carried.length} resume${carried.length === 1 ? 's' : ''} on the new build through the migrations in ${a.migrations}:\n`);
+    for (const c of carried) {
+      out(`  ${c.id}  ${c.status}  ${c.workflow}: ${c.migrations.map((m) => `${m.fn} ${m.from} -> ${m.to} (${m.frames} frame${m.frames === 1 ? '' : 's'})`).join('; ') || 'pin only'}\n`);
+    }
+  }
   if (stranded.length === 0) out('no run would be stranded by this change\n');
   else {
     out(
@@ -396,6 +454,7 @@ async function check(store: CliStore, [oldBuild, newBuild]: [Build, Build], a: A
     for (const s of stranded) {
       out(`  ${s.id}  ${s.status}  ${s.workflow}\n`);
       for (const m of s.functions) out(`    ${describe(m)}\n`);
+      if (s.migration !== undefined) out(`    migration failed: ${s.migration}\n`);
     }
   }
   if (already.length > 0) {

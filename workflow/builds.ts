@@ -25,6 +25,8 @@ export interface BuildFunction {
   /** Where it was found, relative to the build's directory. */
   source: string;
   line: number;
+  /** Its compiled metadata (what registerFunction receives), for dry runs of migrations. */
+  meta?: { id: string; fp: string; name: string; file: string; line: number; states: number; locals: Array<[string, string]>; pcs: number[] };
 }
 
 export interface Build {
@@ -91,7 +93,10 @@ function fromSource(text: string, file: string, root: string, rel: string): Buil
     const d = errors[0];
     throw new Error(`${rel}:${d.start?.line ?? '?'}: cannot compile it (${d.code}: ${d.message}); fix it or leave it out of the build`);
   }
-  return (r.functions ?? []).map((f) => ({ id: f.id, fp: f.fingerprint, source: rel, line: f.line }));
+  const registered = new Set((r.functions ?? []).map((f) => f.id));
+  // the compiled code's metadata objects: the same ids and fingerprints, plus locals and resume points
+  const metas = new Map(fromCompiled(r.code, file, rel).map((m) => [m.id, m]));
+  return (r.functions ?? []).filter((f) => registered.has(f.id)).map((f) => ({ id: f.id, fp: f.fingerprint, source: rel, line: f.line, meta: metas.get(f.id)?.meta }));
 }
 
 /** The metadata objects of compiled tasklet functions: { id: '…', fp: '…', states: n, pcs: [...] }. */
@@ -124,7 +129,7 @@ function fromCompiled(text: string, file: string, rel: string): BuildFunction[] 
   return out;
 }
 
-function metaOf(o: T.ObjectExpression): { id: string; fp: string; line: number } | null {
+function metaOf(o: T.ObjectExpression): { id: string; fp: string; line: number; meta?: BuildFunction['meta'] } | null {
   const props = new Map<string, T.Node>();
   for (const p of o.properties) {
     if (p.type !== 'ObjectProperty' || p.computed) continue;
@@ -137,7 +142,21 @@ function metaOf(o: T.ObjectExpression): { id: string; fp: string; line: number }
   const pcs = props.get('pcs');
   const line = props.get('line');
   if (id?.type !== 'StringLiteral' || fp?.type !== 'StringLiteral' || states?.type !== 'NumericLiteral' || pcs?.type !== 'ArrayExpression') return null;
-  return { id: id.value, fp: fp.value, line: line?.type === 'NumericLiteral' ? line.value : 0 };
+  const str = (n: T.Node | undefined) => (n?.type === 'StringLiteral' ? n.value : null);
+  const lineNo = line?.type === 'NumericLiteral' ? line.value : 0;
+  const out: { id: string; fp: string; line: number; meta?: BuildFunction['meta'] } = { id: id.value, fp: fp.value, line: lineNo };
+  const locals = props.get('locals');
+  const pcList = pcs.elements.map((e) => (e?.type === 'NumericLiteral' ? e.value : null));
+  const pairs = locals?.type === 'ArrayExpression'
+    ? locals.elements.map((e) => (e?.type === 'ArrayExpression' && e.elements.length === 2 ? [str(e.elements[0] ?? undefined), str(e.elements[1] ?? undefined)] : null))
+    : null;
+  if (pairs !== null && pairs.every((p) => p !== null && p[0] !== null && p[1] !== null) && pcList.every((x) => x !== null)) {
+    out.meta = {
+      id: id.value, fp: fp.value, name: str(props.get('name')) ?? id.value, file: str(props.get('file')) ?? '', line: lineNo,
+      states: states.value, locals: pairs as Array<[string, string]>, pcs: pcList as number[],
+    };
+  }
+  return out;
 }
 
 export interface FunctionChange {

@@ -108,7 +108,12 @@ type FnRow = [string, string, { name?: string; file?: string; line?: number; loc
  * fingerprint is a migration's `from` while the loaded code has its `to`). Returns null when
  * none applies. Throws WorkflowError CODE_CHANGED when one applies but cannot map a frame.
  */
-export function migrateSnapshot(json: string, migrations: readonly Migration[], what = 'the snapshot'): { json: string; applied: Applied[] } | null {
+export function migrateSnapshot(
+  json: string,
+  migrations: readonly Migration[],
+  what = 'the snapshot',
+  lookup: (id: string) => LoadedMeta | undefined = loaded,
+): { json: string; applied: Applied[] } | null {
   if (migrations.length === 0) return null;
   let data: Snap;
   try {
@@ -121,7 +126,7 @@ export function migrateSnapshot(json: string, migrations: readonly Migration[], 
   for (let i = 0; i < data.fns.length; i++) {
     const row = data.fns[i] as FnRow;
     if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'string') continue;
-    const now = loaded(row[0]);
+    const now = lookup(row[0]);
     if (now === undefined || now.fp === row[1]) continue;
     const m = migrations.find((x) => x.fn === row[0] && x.from === row[1] && x.to === now.fp);
     if (m !== undefined) byIndex.set(i, { m, now, old: row });
@@ -362,8 +367,8 @@ class Codec {
  * The fingerprint a run's workflow function is pinned to, after the migrations: `fp` itself,
  * or the loaded code's when a migration from `fp` to it exists.
  */
-export function migratedPin(fn: string, fp: string, migrations: readonly Migration[]): string {
-  const now = loaded(fn);
+export function migratedPin(fn: string, fp: string, migrations: readonly Migration[], lookup: (id: string) => LoadedMeta | undefined = loaded): string {
+  const now = lookup(fn);
   if (now === undefined || now.fp === fp) return fp;
   return migrations.some((m) => m.fn === fn && m.from === fp && m.to === now.fp) ? now.fp : fp;
 }

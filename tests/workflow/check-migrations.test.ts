@@ -137,6 +137,29 @@ describe('migrations', () => {
 ];
 `,
     );
+    // before the deploy: check tries the migrations against the new build and the stored runs
+    const dry = runNode([cliPath, 'workflows', 'check', 'v1', 'v2', '--db', db, '--migrations', 'v2/migrations.mjs', '--json'], { cwd: dir });
+    expect(dry.stderr).toBe('');
+    expect(dry.status).toBe(1); // 'plain' and 'bad' would still be stranded
+    const planned = JSON.parse(dry.stdout);
+    const step = (fn: string, frames: number) => ({ fn, from: fps.old[fn], to: fps.new[fn], frames });
+    expect(planned.migrated).toEqual([
+      { id: 'lamp', status: 'waiting', workflow: 'flow.ts#order', migrations: [step('flow.ts#order', 1)] },
+      { id: 'desk', status: 'waiting', workflow: 'flow.ts#order', migrations: [step('flow.ts#order', 1)] },
+      { id: 'helper', status: 'waiting', workflow: 'flow.ts#viaHelper', migrations: [step('flow.ts#approval', 1)] },
+    ]);
+    expect(planned.stranded.map((x: { id: string; migration?: string }) => [x.id, x.migration ?? null])).toEqual([
+      ['plain', null],
+      ['bad', `run 'bad': migration of flow.ts#badlyMigrated from ${fps.old['flow.ts#badlyMigrated']} to ${fps.new['flow.ts#badlyMigrated']} cannot map a saved frame: ` +
+        `line ${badAt + 2} of the new code (flow.ts) has no call a frame can resume at (lines with one: ${badAt + 3}, ${badAt + 4})`],
+    ]);
+    const text = runNode([cliPath, 'workflows', 'check', 'v1', 'v2', '--db', db, '--migrations', 'v2/migrations.mjs'], { cwd: dir }).stdout;
+    expect(text).toContain(
+      '3 resume on the new build through the migrations in v2/migrations.mjs:\n' +
+        `  lamp  waiting  flow.ts#order: flow.ts#order ${fps.old['flow.ts#order']} -> ${fps.new['flow.ts#order']} (1 frame)\n`,
+    );
+    expect(text).toContain('2 would be stranded on the new build');
+
     const after = app(2, 'approve', './migrations.mjs');
     expect(after.lamp).toEqual({ status: 'waiting', result: null, code: null, message: null }); // shipped, waits for 'delivered'
     expect(after.desk).toEqual({ status: 'finished', result: 'rejected', code: null, message: null });
