@@ -69,6 +69,8 @@ export class Live {
   cancelling = false;
   /** Loaded and not resumed since: a park needs no new checkpoint. */
   clean = true;
+  /** The run that waits for this one's end (child workflows), or null. */
+  parent: string | null = null;
   /** A checkpoint of a completed step is being written: the tasklet is held (removed) until it is committed. */
   writing = false;
 

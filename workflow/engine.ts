@@ -96,8 +96,6 @@ export class Engine extends Runner {
   private readonly byFn = new Map<Function, FunctionEntry>();
   private readonly inflight = new Set<Promise<void>>();
   private draining: Promise<DrainReport> | null = null;
-  /** Something happened that drain() should look at (a start, signal, cancel, retry). */
-  private nudged = false;
   private poke: (() => void) | null = null;
   private closed = false;
 
@@ -252,6 +250,7 @@ export class Engine extends Runner {
         }
         const ms = Math.min(poll, next === null ? poll : Math.max(0, next - Date.now()));
         if (this.nudged && !failed) continue;
+        if (stopped()) return; // aborted while it asked the store
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ms);
           this.poke = () => {

@@ -282,12 +282,12 @@ export class PostgresStore implements EngineStore {
          FOR UPDATE SKIP LOCKED)
        UPDATE ${this.t('runs')} r SET owner = $5, lease = r.lease + 1, lease_until = ${NOW} + $6
        FROM c WHERE r.id = c.id
-       RETURNING r.id, r.fn, r.fp, r.status, r.snapshot, r.cancel, r.lease`,
+       RETURNING r.id, r.fn, r.fp, r.status, r.snapshot, r.cancel, r.lease, r.parent`,
       [req.fns, req.exclude, req.now, req.limit, req.worker, req.leaseMs],
     );
     return rows.map((r) => ({
       id: r.id as string, fn: r.fn as string, fp: r.fp as string, status: r.status as 'running' | 'waiting',
-      snapshot: r.snapshot as string | null, cancel: Number(r.cancel) as CancelState, lease: r.lease as number,
+      snapshot: r.snapshot as string | null, cancel: Number(r.cancel) as CancelState, lease: r.lease as number, parent: (r.parent as string | null) ?? null,
     }));
   }
 

@@ -38,6 +38,8 @@ export function emptyReport(): DrainReport {
 
 export abstract class Runner implements Host {
   protected readonly loaded = new Map<string, Live>();
+  /** Something happened that the drain loop should claim runs for (a start, signal, cancel, retry, a child's end). */
+  protected nudged = false;
 
   constructor(
     readonly store: EngineStore,
@@ -88,6 +90,7 @@ export abstract class Runner implements Host {
     }
     if (ctx.waitChild === undefined) ctx.waitChild = null;
     const live = new Live(this, id, t, ctx, row.lease);
+    live.parent = row.parent ?? null;
     // parked as it is: unloading it again needs no checkpoint (a retried run does need one)
     live.clean = row.status === 'waiting';
     attach(live);
@@ -260,6 +263,7 @@ export abstract class Runner implements Host {
       if (!park) {
         this.unload(live);
         report[status!]++;
+        if (live.parent !== null) this.nudged = true; // its parent may be due now
         return;
       }
       this.committed(live, writes[i].checkpoint!);

@@ -268,7 +268,7 @@ function prepare(db: Db) {
   return {
     get: db.prepare(`SELECT ${cols} FROM runs WHERE id = ?`),
     nextWake: db.prepare(`SELECT MIN(wake_at) AS at FROM runs WHERE status = 'waiting'`),
-    loadState: db.prepare(`SELECT id, fn, fp, status, snapshot, cancel FROM runs WHERE id = ?`),
+    loadState: db.prepare(`SELECT id, fn, fp, status, snapshot, cancel, parent FROM runs WHERE id = ?`),
     list: db.prepare(`SELECT ${cols} FROM runs ORDER BY created_at, rowid LIMIT ?`),
     listStatus: db.prepare(`SELECT ${cols} FROM runs WHERE status = ? ORDER BY created_at, rowid LIMIT ?`),
     create: db.prepare(`INSERT OR IGNORE INTO runs (id, fn, fp, status, input, snapshot, created_at, updated_at, parent) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`),

@@ -47,7 +47,7 @@ export interface RunRecord {
   corrupt?: string;
 }
 
-export type LoadState = Pick<RunRecord, 'id' | 'fn' | 'fp' | 'status' | 'snapshot' | 'cancel'>;
+export type LoadState = Pick<RunRecord, 'id' | 'fn' | 'fp' | 'status' | 'snapshot' | 'cancel' | 'parent'>;
 
 export interface NewRun {
   id: string;
