@@ -36,6 +36,7 @@ export const WORKFLOWS_USAGE = `Usage: stackless workflows <command> [--db file 
 
   --db file           the SQLite file (default: $STACKLESS_WORKFLOWS_DB or ${DEFAULT_DB})
   --postgres url      a Postgres store instead (default: $STACKLESS_WORKFLOWS_POSTGRES)
+  --schema name       the Postgres schema of the store (default: stackless)
   --root dir          where the workflows' source files are, for source lines
                       (default: the current directory)
   --json              print JSON instead of text
@@ -66,6 +67,7 @@ interface Args {
   host: string;
   root: string;
   migrations: string | undefined;
+  schema: string | undefined;
 }
 
 type Out = (text: string) => void;
@@ -73,7 +75,7 @@ type Out = (text: string) => void;
 function parse(argv: string[]): Args | string {
   const a: Args = {
     command: '', positional: [], db: process.env.STACKLESS_WORKFLOWS_DB || DEFAULT_DB, postgres: process.env.STACKLESS_WORKFLOWS_POSTGRES || undefined,
-    json: false, status: undefined, port: 7077, host: '127.0.0.1', root: process.cwd(), migrations: undefined,
+    json: false, status: undefined, port: 7077, host: '127.0.0.1', root: process.cwd(), migrations: undefined, schema: undefined,
   };
   const rest: string[] = [];
   let dbGiven = false;
@@ -81,7 +83,7 @@ function parse(argv: string[]): Args | string {
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--json') a.json = true;
-    else if (['--db', '--postgres', '--status', '--port', '--host', '--root', '--migrations'].includes(x)) {
+    else if (['--db', '--postgres', '--status', '--port', '--host', '--root', '--migrations', '--schema'].includes(x)) {
       const v = argv[++i];
       if (v === undefined) return `${x} needs a value`;
       if (x === '--db') (a.db = v), (dbGiven = true);
@@ -89,6 +91,7 @@ function parse(argv: string[]): Args | string {
       else if (x === '--host') a.host = v;
       else if (x === '--root') a.root = resolve(v);
       else if (x === '--migrations') a.migrations = v;
+      else if (x === '--schema') a.schema = v;
       else if (x === '--port') {
         if (!/^\d+$/.test(v) || Number(v) > 65535) return `--port needs a port number (0-65535), got '${v}'`;
         a.port = Number(v);
@@ -99,6 +102,7 @@ function parse(argv: string[]): Args | string {
   }
   if (dbGiven && pgGiven) return 'give either --db or --postgres, not both';
   if (dbGiven) a.postgres = undefined;
+  if (a.schema !== undefined && a.postgres === undefined) return '--schema goes with --postgres';
   const [command, ...positional] = rest;
   if (command === undefined) return 'a subcommand is needed';
   if (!COMMANDS.includes(command)) return `unknown subcommand '${command}'`;
@@ -119,7 +123,8 @@ async function openStore(a: Args): Promise<CliStore | string> {
     const mod = (await import('../workflow/index.js')) as Record<string, unknown>;
     const make = mod.postgresStore;
     if (typeof make !== 'function') return 'this build of stackless has no Postgres store (postgresStore); use --db';
-    return (await (make as (url: string) => Maybe<CliStore>)(a.postgres)) as CliStore;
+    const options = a.schema !== undefined ? { schema: a.schema } : {};
+    return (await (make as (url: string, o: object) => Maybe<CliStore>)(a.postgres, options)) as CliStore;
   }
   if (!existsSync(a.db)) return `no workflow store at '${a.db}' (give one with --db)`;
   return sqliteStore(a.db);

@@ -165,6 +165,11 @@ describe.skipIf(pgBin === null)('stackless workflows --postgres', () => {
     expect(pg('retry', 'fail-1', '--json').stdout).toBe('{"id":"fail-1","retry":"requested"}\n');
     expect((await pgEngine.get('wait-1')).cancelRequested).toBe(true);
     expect((await pgEngine.get('fail-1')).status).toBe('running');
+    // another schema of the same database is another store (created empty on first use)
+    expect(pg('list', '--schema', 'elsewhere').stdout).toBe('no runs\n');
+    expect(pg('list', '--schema', 'Bad-Name').stderr).toBe(
+      'stackless workflows: postgresStore: schema must be a lower-case SQL identifier (letters, digits, _), got "Bad-Name"\n',
+    );
     const unknown = pg('show', 'ghost');
     expect([unknown.status, unknown.stderr]).toEqual([1, "stackless workflows: no workflow run with id 'ghost'\n"]);
   });
