@@ -95,6 +95,10 @@ export function getRunCount(): number {
 export function switchTrap(delta: number): number {
   const old = rt.strap;
   rt.strap += delta | 0;
+  // A preemption deferred while the trap was set happens as soon as it is lifted
+  // (as when an atomic section ends); otherwise a tasklet that keeps spinning after
+  // the section would never be interrupted.
+  if (rt.strap === 0 && old !== 0 && irqPending && wd !== null && rt.cur !== rt.main) rt.ticks = 0;
   return old;
 }
 

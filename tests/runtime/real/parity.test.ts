@@ -1,0 +1,187 @@
+// Stackless parity items of issue 3 not covered elsewhere, with real "use tasklet" code:
+// the pump loop over several busy tasklets, interrupts deferred by switch_trap,
+// preference-driven switches that are not soft-interrupt points, soft total timeouts,
+// switch_trap on every switching primitive, restorable.
+import { describe, it, expect, afterEach } from 'vitest';
+import {
+  Channel, Tasklet, spawn, run, schedule, scheduleRemove, switchTrap, getRunCount, getCurrent,
+  StacklessError,
+} from 'stackless';
+import { rt } from 'stackless/internal';
+
+afterEach(() => {
+  expect(rt.ticks).toBe(0x3fffffff);
+  expect(rt.strap).toBe(0);
+  expect(getRunCount()).toBe(1);
+  expect(getCurrent().isMain).toBe(true);
+});
+
+function spin(k: number, counts: number[], stop: { now: boolean }): void {
+  'use tasklet';
+  while (!stop.now) counts[k]++;
+}
+
+function trapped(box: { n: number; released: number }): void {
+  'use tasklet';
+  switchTrap(1);
+  for (let i = 0; i < 500; i++) box.n++;
+  switchTrap(-1);
+  box.released = box.n;
+  while (box.n < 10_000_000) box.n++;
+}
+
+function busyThenSend(ch: Channel<string>, log: string[]): void {
+  'use tasklet';
+  let x = 0;
+  for (let i = 0; i < 500; i++) x += i;
+  log.push('A sends');
+  ch.send('v'); // pref -1: B runs now (a preference-driven switch)
+  log.push('A after send');
+}
+
+function receiveThenYield(ch: Channel<string>, log: string[]): void {
+  'use tasklet';
+  log.push(`B got ${ch.receive()}`);
+  schedule(); // a voluntary switch: the soft interrupt happens here
+  log.push('B again');
+}
+
+function busyYielder(k: string, log: string[]): void {
+  'use tasklet';
+  for (let round = 0; round < 3; round++) {
+    let x = 0;
+    for (let i = 0; i < 100; i++) x += i;
+    log.push(`${k}${round}`);
+    schedule();
+  }
+}
+
+describe('the pump loop (issue 3 §2)', () => {
+  it('keeps several endless busy tasklets all making progress, in round-robin order', () => {
+    const counts = [0, 0, 0];
+    const stop = { now: false };
+    const ts = [0, 1, 2].map((k) => spawn(spin, k, counts, stop));
+    const order: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const t = run({ timeout: 1000 });
+      expect(t).not.toBeNull();
+      order.push(ts.indexOf(t as Tasklet));
+      expect((t as Tasklet).paused).toBe(true);
+      (t as Tasklet).insert();
+    }
+    expect(order).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    for (const c of counts) expect(c).toBeGreaterThanOrEqual(3000);
+    stop.now = true;
+    expect(run({ timeout: 1000 })).toBeNull();
+    expect(ts.map((t) => t.alive)).toEqual([false, false, false]);
+  });
+});
+
+describe('interrupts deferred by switch_trap (research §3.6)', () => {
+  it('a tasklet that overruns inside a switch_trap section is interrupted right after it', () => {
+    const box = { n: 0, released: -1 };
+    const t = spawn(trapped, box);
+    expect(run({ timeout: 100 })).toBe(t);
+    expect(box.released).toBe(500);
+    // interrupted within a few ticks of leaving the section, not after the 10,000,000 loop
+    expect(box.n - box.released).toBeLessThan(100);
+    t.kill();
+  });
+});
+
+describe('soft interrupts (research §3.6)', () => {
+  it('a preference-driven switch is not a soft-interrupt point; the next voluntary switch is', () => {
+    const ch = new Channel<string>();
+    const log: string[] = [];
+    const b = spawn(receiveThenYield, ch, log); // B blocks in receive first
+    run();
+    const a = spawn(busyThenSend, ch, log);
+    expect(run({ timeout: 50, soft: true })).toBeNull();
+    // A overran, then its send switched to B (not an interrupt point); B's schedule() is
+    expect(log).toEqual(['A sends', 'B got v']);
+    expect([a.scheduled, b.scheduled, getRunCount()]).toEqual([true, true, 3]);
+    run();
+    expect(log).toEqual(['A sends', 'B got v', 'A after send', 'B again']);
+  });
+
+  it('soft with totalTimeout: the budget covers the whole run(); it returns null at a switch', () => {
+    const log: string[] = [];
+    spawn(busyYielder, 'x', log);
+    spawn(busyYielder, 'y', log);
+    let pumps = 0;
+    while (run({ timeout: 250, soft: true, totalTimeout: true }) === null && getRunCount() > 1) {
+      pumps++;
+      expect(pumps).toBeLessThan(20);
+    }
+    expect(pumps).toBeGreaterThanOrEqual(1);
+    expect(log).toEqual(['x0', 'y0', 'x1', 'y1', 'x2', 'y2']);
+  });
+});
+
+function removesItself(): unknown {
+  'use tasklet';
+  return scheduleRemove('r');
+}
+
+describe('switch_trap on every switching primitive (research §3.7)', () => {
+  it('scheduleRemove and channel operations that would switch throw; state is unchanged', () => {
+    const ch = new Channel<number>();
+    const got: number[] = [];
+    function recv(c: Channel<number>, out: number[]): void {
+      'use tasklet';
+      out.push(c.receive());
+    }
+    const r = spawn(recv, ch, got);
+    run();
+    expect(ch.balance).toBe(-1);
+    const msg = new StacklessError('switch_trap');
+    switchTrap(1);
+    try {
+      expect(() => ch.send(1)).toThrow(msg); // pref -1: the receiver would run now
+      expect([ch.balance, r.blocked]).toEqual([-1, true]);
+      expect(() => scheduleRemove()).toThrow(msg);
+      expect(getCurrent().scheduled).toBe(true);
+      ch.preference = 1; // the sender continues: no switch, allowed under the trap
+      ch.send(2);
+      expect([ch.balance, r.blocked, r.scheduled]).toEqual([0, false, true]);
+    } finally {
+      switchTrap(-1);
+    }
+    run();
+    expect(got).toEqual([2]);
+  });
+
+  it('inside a tasklet: scheduleRemove() under switch_trap throws there and changes nothing', () => {
+    const log: string[] = [];
+    function tries(out: string[]): void {
+      'use tasklet';
+      switchTrap(1);
+      try {
+        scheduleRemove();
+      } catch (e) {
+        out.push((e as Error).message);
+      } finally {
+        switchTrap(-1);
+      }
+      out.push(`scheduled ${getCurrent().scheduled}`);
+    }
+    spawn(tries, log);
+    spawn(removesItself).kill();
+    run();
+    expect(log).toEqual(['switch_trap', 'scheduled true']);
+  });
+});
+
+describe('restorable', () => {
+  it('is true exactly while the tasklet is alive (every chain is made of compiled frames)', () => {
+    const t = new Tasklet(removesItself);
+    expect(t.restorable).toBe(false);
+    t.setup();
+    expect(t.restorable).toBe(true);
+    run();
+    expect([t.paused, t.restorable]).toEqual([true, true]);
+    t.insert();
+    run();
+    expect([t.alive, t.restorable, t.result]).toEqual([false, false, 'r']);
+  });
+});
