@@ -60,7 +60,7 @@ describe('the pump loop (issue 3 §2)', () => {
   it('keeps several endless busy tasklets all making progress, in round-robin order', () => {
     const counts = [0, 0, 0];
     const stop = { now: false };
-    const ts = [0, 1, 2].map((k) => spawn(spin, k, counts, stop));
+    const ts: Tasklet[] = [0, 1, 2].map((k) => spawn(spin, k, counts, stop));
     const order: number[] = [];
     for (let i = 0; i < 9; i++) {
       const t = run({ timeout: 1000 });
