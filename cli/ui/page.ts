@@ -22,19 +22,21 @@ export const PAGE = `<!doctype html>
   #list { border-right: 1px solid var(--line); background: #fff; }
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-  #runs td { word-break: break-word; }
+  #runs td { overflow-wrap: anywhere; }
+  #runs td:first-child, #runs td:nth-child(2) { overflow-wrap: normal; white-space: nowrap; }
   th { font-size: 12px; color: var(--muted); font-weight: 600; position: sticky; top: 0; background: #fff; }
   #runs tbody tr { cursor: pointer; }
   #runs tbody tr:hover { background: #f3f6fb; }
   #runs tbody tr.selected { background: var(--sel); }
   .mono, code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
-  .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
+  .badge { white-space: nowrap; display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
   .s-running { background: #dbeafe; color: #1e40af; } .s-waiting { background: #fef3c7; color: #92400e; }
   .s-finished { background: #dcfce7; color: #166534; } .s-failed, .s-corrupt { background: #fee2e2; color: #991b1b; }
   .s-cancelled { background: #e5e7eb; color: #374151; }
   #detail { padding: 16px 20px; }
   #detail h2 { margin: 0 0 8px; font-size: 18px; display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
   #detail h3 { margin: 18px 0 6px; font-size: 14px; }
+  #detail h2 .where { font-size: 13px; font-weight: 400; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; }
   dt { color: var(--muted); } dd { margin: 0; }
   button { font: 13px system-ui, sans-serif; padding: 4px 12px; border-radius: 6px; border: 1px solid #cbd5e1; background: #fff; cursor: pointer; }
@@ -49,7 +51,7 @@ export const PAGE = `<!doctype html>
   .locals td { padding: 2px 10px; border: 0; }
   .locals td:first-child { color: var(--muted); }
   ol.timeline { list-style: none; padding: 0; margin: 0; }
-  ol.timeline li { display: grid; grid-template-columns: 150px 90px 1fr; gap: 8px; padding: 4px 0; border-bottom: 1px dashed var(--line); }
+  ol.timeline li { display: grid; grid-template-columns: 190px 80px 1fr; gap: 8px; padding: 4px 0; border-bottom: 1px dashed var(--line); }
   ol.timeline li.k-retry, ol.timeline li.error { color: #991b1b; }
   ol.timeline .time { color: var(--muted); }
   .error-box { background: #fef2f2; border: 1px solid #fecaca; border-radius: 6px; padding: 8px 10px; white-space: pre-wrap; }
@@ -92,6 +94,7 @@ export const PAGE = `<!doctype html>
     (children || []).forEach(function (c) { if (c != null) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
     return e;
   }
+  function elapsed(ms) { return ms < 1000 ? ms + ' ms' : ms < 60000 ? (ms / 1000).toFixed(1) + ' s' : ms < 3600000 ? (ms / 60000).toFixed(1) + ' min' : (ms / 3600000).toFixed(1) + ' h'; }
   function time(iso) { return iso ? iso.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z') : ''; }
   function json(v) { try { var s = JSON.stringify(v); return s === undefined ? String(v) : s; } catch (e) { return String(v); } }
   function badge(status) { return el('span', { className: 'badge s-' + status, text: status }); }
@@ -202,15 +205,16 @@ export const PAGE = `<!doctype html>
     }
     box.appendChild(el('h3', { text: 'Stack (innermost last)' }));
     var frames = el('div', { id: 'frames' });
-    if (!d.frames.length) frames.appendChild(el('div', { className: 'where', text: ended ? 'the run has ended: no stack' : 'no checkpoint yet' }));
+    if (!d.frames.length) frames.appendChild(el('div', { className: 'where', text: ended ? 'the run has ended: no stack' : 'no checkpoint with a stack yet' }));
     d.frames.forEach(function (f) { frames.appendChild(renderFrame(f)); });
     box.appendChild(frames);
     box.appendChild(el('h3', { text: 'Timeline' }));
     var ol = el('ol', { className: 'timeline', id: 'timeline' });
+    var t0 = d.journal.length ? d.journal[0].at : 0;
     d.journal.forEach(function (j) {
       var failed = j.data && typeof j.data === 'object' && ('error' in j.data);
       ol.appendChild(el('li', { className: 'k-' + j.kind + (failed ? ' error' : ''), 'data-kind': j.kind }, [
-        el('span', { className: 'time mono', text: time(new Date(j.at).toISOString()) }),
+        el('span', { className: 'time mono', title: new Date(j.at).toISOString(), text: new Date(j.at).toISOString().slice(11, 23) + (j.at > t0 ? '  +' + elapsed(j.at - t0) : '') }),
         el('strong', { text: j.kind }),
         el('span', { className: 'mono', text: (j.name !== null ? "'" + j.name + "' " : '') + (j.attempt !== null ? '(attempt ' + j.attempt + ') ' : '') + entryText(j) })
       ]));
