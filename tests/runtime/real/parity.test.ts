@@ -185,3 +185,93 @@ describe('restorable', () => {
     expect([t.alive, t.restorable, t.result]).toEqual([false, false, 'r']);
   });
 });
+
+function recvInto(ch: Channel<number>, log: string[], name: string): void {
+  'use tasklet';
+  try {
+    log.push(`${name} got ${ch.receive()}`);
+  } catch (e) {
+    log.push(`${name} caught ${(e as Error).name}: ${(e as Error).message}`);
+    throw e;
+  } finally {
+    log.push(`${name} finally`);
+  }
+}
+
+function busy(n: number, box: { n: number }): void {
+  'use tasklet';
+  for (let i = 0; i < n; i++) box.n++;
+}
+
+function innerRun(log: string[]): void {
+  'use tasklet';
+  log.push(`inner run returned ${run({ timeout: 10 })}`);
+}
+
+function pausesThenReturns(log: string[]): void {
+  'use tasklet';
+  try {
+    log.push(`resumed with ${String(scheduleRemove('parked'))}`);
+  } catch (e) {
+    log.push(`caught ${(e as Error).message}`);
+  }
+}
+
+describe('channel queues and watchdogs', () => {
+  it('next/prev of blocked tasklets run along the channel queue, null at its ends', () => {
+    const ch = new Channel<number>();
+    const log: string[] = [];
+    const a = spawn(recvInto, ch, log, 'a');
+    const b = spawn(recvInto, ch, log, 'b');
+    run();
+    expect([ch.queue, a.next, b.next, a.prev, b.prev]).toEqual([a, b, null, null, a]);
+    ch.send(1);
+    ch.send(2);
+    expect(log).toEqual(['a got 1', 'a finally', 'b got 2', 'b finally']);
+  });
+
+  it('only the first active run() with a timeout is the interrupt watchdog (research §2.1)', () => {
+    const log: string[] = [];
+    const box = { n: 0 };
+    spawn(innerRun, log);
+    const b = spawn(busy, 500, box);
+    // the inner run({ timeout: 10 }) does not preempt b after 10 ticks; the outer budget is 1,000
+    expect(run({ timeout: 1000 })).toBeNull();
+    expect(log).toEqual(['inner run returned null']);
+    expect([box.n, b.alive]).toEqual([500, false]);
+  });
+});
+
+describe('throw and raiseException on paused and blocked tasklets (research §3.5)', () => {
+  it('raiseException on a blocked tasklet: it leaves the queue, the error comes out of its receive, then out of the call', () => {
+    const ch = new Channel<number>();
+    const log: string[] = [];
+    const t = spawn(recvInto, ch, log, 't');
+    run();
+    expect(() => t.raiseException(RangeError, 'out of range')).toThrow(new RangeError('out of range'));
+    expect(log).toEqual(['t caught RangeError: out of range', 't finally']);
+    expect([t.alive, ch.balance, ch.queue]).toEqual([false, 0, null]);
+  });
+
+  it('throw({ pending: true }) to a paused tasklet makes it runnable; the error comes out of scheduleRemove()', () => {
+    const log: string[] = [];
+    const t = spawn(pausesThenReturns, log);
+    run();
+    expect([t.paused, t.tempval]).toEqual([true, 'parked']);
+    t.throw(new Error('wake up'), { pending: true });
+    expect([t.paused, t.scheduled, log]).toEqual([false, true, []]);
+    run();
+    expect(log).toEqual(['caught wake up']);
+    expect(t.alive).toBe(false);
+  });
+
+  it('tempval set by hand is what scheduleRemove() returns once the tasklet is inserted', () => {
+    const log: string[] = [];
+    const t = spawn(pausesThenReturns, log);
+    run();
+    t.tempval = 'hello';
+    t.insert();
+    run();
+    expect(log).toEqual(['resumed with hello']);
+  });
+});
