@@ -344,6 +344,7 @@ export function entry(j: StoredJournalEntry): string {
   let detail = '';
   if (d !== null && typeof d === 'object') {
     if ('value' in d) detail = ` -> ${JSON.stringify(d.value)}`;
+    else if (Array.isArray(d.migrations)) detail = ` ${(d.migrations as Applied[]).map((m) => `${m.fn} ${m.from} -> ${m.to} (${m.frames} frame${m.frames === 1 ? '' : 's'})`).join('; ')}`;
     else if ('error' in d) detail = ` !! ${typeof d.error === 'string' ? d.error : JSON.stringify((d.error as { message?: string }).message ?? d.error)}`;
     else if ('message' in d) detail = ` !! ${String(d.message)}`;
     else detail = ` ${JSON.stringify(d)}`;

@@ -388,7 +388,18 @@ export function withMigrations<S extends EngineStore>(store: S, migrations: read
   const list = migrations.map(migration);
   const claim = async (...args: Parameters<EngineStore['claim']>): Promise<Claimed[]> => {
     const rows = await store.claim(...args);
-    return rows.map((row) => migrateClaimed(row, list));
+    const out: Claimed[] = [];
+    for (const row of rows) {
+      const applied: Applied[] = [];
+      const m = migrateClaimed(row, list, applied);
+      // the run's journal says which migrations rewrote its checkpoint (the timeline shows it)
+      if (applied.length > 0 && m.corrupt === undefined) {
+        const fence = store.leases ? { worker: args[0].worker, lease: row.lease } : null;
+        await store.appendJournalFenced(row.id, [{ kind: 'migrated', data: { migrations: applied } }], fence);
+      }
+      out.push(m);
+    }
+    return out;
   };
   return new Proxy(store, {
     get(target, key) {
@@ -400,14 +411,17 @@ export function withMigrations<S extends EngineStore>(store: S, migrations: read
 }
 
 /** One claimed row, migrated (or failed with the migration's error, as a corrupt row). */
-export function migrateClaimed(row: Claimed, migrations: readonly Migration[]): Claimed {
+export function migrateClaimed(row: Claimed, migrations: readonly Migration[], applied: Applied[] = []): Claimed {
   if (row.corrupt !== undefined) return row;
   const fp = migratedPin(row.fn, row.fp, migrations);
   let snapshot = row.snapshot;
   if (snapshot !== null) {
     try {
       const m = migrateSnapshot(snapshot, migrations, `run '${row.id}'`);
-      if (m !== null) snapshot = m.json;
+      if (m !== null) {
+        snapshot = m.json;
+        applied.push(...m.applied);
+      }
     } catch (e) {
       if (!(e instanceof WorkflowError)) throw e;
       return { id: row.id, lease: row.lease, corrupt: e.message };

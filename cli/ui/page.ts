@@ -169,6 +169,7 @@ export const PAGE = `<!doctype html>
     if (d === null || typeof d !== 'object') return d == null ? '' : String(d);
     if ('value' in d) return '-> ' + json(d.value);
     if ('args' in d) return 'inputs ' + json(d.args);
+    if ('migrations' in d && Array.isArray(d.migrations)) return d.migrations.map(function (m) { return m.fn + ' ' + m.from + ' -> ' + m.to + ' (' + m.frames + ' frame' + (m.frames === 1 ? '' : 's') + ')'; }).join('; ');
     if ('result' in d) return 'result ' + json(d.result);
     if ('error' in d) return '!! ' + (typeof d.error === 'string' ? d.error : (d.error && d.error.message) || json(d.error)) + ('delay' in d ? ' (next attempt in ' + d.delay + ' ms)' : '');
     if ('message' in d) return '!! ' + (d.name ? d.name + ': ' : '') + d.message;

@@ -174,6 +174,13 @@ describe('migrations', () => {
       `run 'bad': migration of flow.ts#badlyMigrated from ${fps.old['flow.ts#badlyMigrated']} to ${fps.new['flow.ts#badlyMigrated']} cannot map a saved frame: ` +
         `line ${badAt + 2} of the new code (flow.ts) has no call a frame can resume at (lines with one: ${badAt + 3}, ${badAt + 4})`,
     );
+    // the run's journal says which migration rewrote its checkpoint
+    const journal = JSON.parse(runNode([cliPath, 'workflows', 'show', 'lamp', '--db', db, '--json']).stdout).journal as Array<{ kind: string; data: unknown }>;
+    expect(journal.map((j) => j.kind)).toEqual(['started', 'step', 'migrated', 'signal', 'step']);
+    expect(journal[2].data).toEqual({ migrations: [{ fn: 'flow.ts#order', from: fps.old['flow.ts#order'], to: fps.new['flow.ts#order'], frames: 1 }] });
+    expect(runNode([cliPath, 'workflows', 'show', 'lamp', '--db', db]).stdout).toContain(
+      ` migrated flow.ts#order ${fps.old['flow.ts#order']} -> ${fps.new['flow.ts#order']} (1 frame)\n`,
+    );
     // completed steps never ran again; the new 'discount' step did not run for the old runs
     expect(readFileSync(log, 'utf8').trim().split('\n').sort()).toEqual(['price desk', 'price lamp', 'ship lamp']);
   });
