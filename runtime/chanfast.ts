@@ -4,7 +4,7 @@
 // Same semantics; fewer checks and no intermediate calls on the hot path.
 import { rt, Bomb, K_MASK, K_PAUSED, K_BLOCKED, F_SEND, F_ITER, F_TIMED, F_BTRAP, SK_SOFT, SK_CHANNEL } from './rt.js';
 import { ringAppend, ringInsertBefore, ringRemove } from './ring.js';
-import { suspend, wakeable } from './scheduler.js';
+import { suspendTasklet, wakeable } from './scheduler.js';
 import type { Chan } from './chancore.js';
 import type { QNode } from './queue.js';
 import type { Tasklet } from './tasklet.js';
@@ -40,7 +40,7 @@ export function fastSend(ch: Chan, value: unknown): unknown {
       // preference -1: the receiver runs now, the sender later in the cycle
       ringInsertBefore(t._n as Tasklet, w);
       t._v = undefined;
-      return suspend(SK_SOFT, w);
+      return suspendTasklet(SK_SOFT, w);
     }
     ringAppend(w);
     return undefined;
@@ -67,7 +67,7 @@ export function fastReceive(ch: Chan): unknown {
       // preference 1: the sender runs now, the receiver later in the cycle
       ringInsertBefore(t._n as Tasklet, s);
       t._v = v;
-      return suspend(SK_SOFT, s);
+      return suspendTasklet(SK_SOFT, s);
     }
     ringAppend(s);
     if (v instanceof Bomb) throw v.e;
@@ -97,5 +97,5 @@ function fastBlock(ch: Chan, t: Tasklet, dir: number, value: unknown): unknown {
   ch._bal += dir;
   t._st = (t._st & ~K_MASK) | K_BLOCKED | (dir > 0 ? F_SEND : 0);
   t._v = value;
-  return suspend(SK_CHANNEL, rt.head);
+  return suspendTasklet(SK_CHANNEL, rt.head);
 }

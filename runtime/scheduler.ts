@@ -91,6 +91,19 @@ export function suspend(sk: number, nx: Tasklet | null): unknown {
   return undefined;
 }
 
+/**
+ * `suspend` for a caller known not to be main (the channel fast paths): no nested
+ * scheduler, so the code V8 inlines into the hot primitives stays small.
+ */
+export function suspendTasklet(sk: number, nx: Tasklet | null): undefined {
+  rt.sk = sk;
+  if (nx !== null && rt.head !== nx) rt.head = nx;
+  rt.u = 1;
+  rt.anchor.up = null;
+  rt.last = rt.anchor;
+  return undefined;
+}
+
 /** Performs the switch recorded by the last suspension (to `rt.head`, see `suspend`). */
 export function commit(): void {
   const sk = rt.sk;
