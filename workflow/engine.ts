@@ -27,7 +27,7 @@ export interface EngineOptions {
   worker?: string;
   /** How long a claimed run stays leased without renewal (Postgres store); default 30 s. Renewed every third of it. */
   leaseMs?: number;
-  /** At most this many runs loaded at once (default: 1,000 with leases, unlimited without). */
+  /** At most this many runs loaded at once (default: 100 with leases, so that workers share the runs; unlimited without). */
   maxRuns?: number;
 }
 
@@ -86,11 +86,11 @@ export class Engine extends Runner {
   constructor(store: EngineStore, options: EngineOptions = {}) {
     super(store, options.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`);
     this.leaseMs = options.leaseMs ?? 30_000;
-    this.maxRuns = options.maxRuns ?? (store.leases ? 1000 : Number.POSITIVE_INFINITY);
+    this.maxRuns = options.maxRuns ?? (store.leases ? 100 : Number.POSITIVE_INFINITY);
     if (!(this.leaseMs >= 50)) throw new WorkflowError('BAD_ARGUMENT', `createEngine: leaseMs must be at least 50 ms, got ${String(options.leaseMs)}`);
     if (!(this.maxRuns >= 1)) throw new WorkflowError('BAD_ARGUMENT', `createEngine: maxRuns must be at least 1, got ${String(options.maxRuns)}`);
     // with leases, claim in small batches so that workers share the runs
-    this.claimBatch = store.leases ? 100 : 1_000_000;
+    this.claimBatch = store.leases ? Math.min(25, this.maxRuns) : 1_000_000;
   }
 
   private readonly byFn = new Map<Function, FunctionEntry>();

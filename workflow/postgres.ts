@@ -374,12 +374,15 @@ export class PostgresStore implements EngineStore {
       return rows.length === 0 ? LOST : 0;
     };
     if (writes.length === 1) return [await one(writes[0], this.pool)];
-    // one commit for the pass; each write is fenced on its own (a lost one changes nothing)
-    return this.tx(async (c) => {
-      const out: Array<CancelState | Lost> = [];
-      for (const w of writes) out.push(await one(w, c));
+    // One commit for the pass; each write is fenced on its own (a lost one changes nothing).
+    // Rows are written in id order, as renew() locks them, so two transactions never wait on each other in a cycle.
+    const idOf = (w: Write) => (w.checkpoint !== undefined ? w.checkpoint.id : w.end.id);
+    const order = writes.map((_, i) => i).sort((a, b) => (idOf(writes[a]) < idOf(writes[b]) ? -1 : idOf(writes[a]) > idOf(writes[b]) ? 1 : 0));
+    return this.retrying(() => this.tx(async (c) => {
+      const out: Array<CancelState | Lost> = new Array(writes.length);
+      for (const i of order) out[i] = await one(writes[i], c);
       return out;
-    });
+    }));
   }
 
   async failRun(id: string, error: string, j: JournalEntry, fence: Fence | null): Promise<boolean> {
@@ -404,9 +407,28 @@ export class PostgresStore implements EngineStore {
     );
   }
 
+  /** A transaction the server rolled back for a deadlock or a serialization failure is run again (a few times). */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw e;
+        await new Promise((r) => setTimeout(r, attempt * 5 * Math.random()));
+      }
+    }
+  }
+
   async renew(worker: string, ids: string[], leaseMs: number): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await this.q(`UPDATE ${this.t('runs')} SET lease_until = ${NOW} + $3 WHERE owner = $1 AND id = ANY($2::text[]) RETURNING id`, [worker, ids, leaseMs]);
+    // locks the rows in id order, like commit()
+    const rows = await this.retrying(() => this.q(
+      `UPDATE ${this.t('runs')} SET lease_until = ${NOW} + $3
+       WHERE id IN (SELECT id FROM ${this.t('runs')} WHERE owner = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE)
+       RETURNING id`,
+      [worker, ids, leaseMs],
+    ));
     return rows.map((r) => r.id as string);
   }
 
