@@ -120,6 +120,25 @@ export function registerValue(id: string, get: () => unknown): void {
 }
 
 /**
+ * What a compiled module registers about itself (workflow pinning): `fp`, a hash of the
+ * fingerprints of all its tasklet functions (closures included), and `src`, a hash of its
+ * source text (any edit changes it, comments too).
+ */
+export interface ModuleEntry {
+  id: string;
+  fp: string;
+  src: string;
+  functions: number;
+}
+
+/** Module id ("src/a.ts") -> its entry; a module loaded again replaces it (hot reload). */
+export const moduleRegistry = new Map<string, ModuleEntry>();
+
+export function registerModule(entry: ModuleEntry): void {
+  moduleRegistry.set(entry.id, entry);
+}
+
+/**
  * Called where compiled code creates a closure through its factory: records the
  * factory and environments so a snapshot can save the closure by id plus
  * environment, keeping identity and sharing. Returns the closure.

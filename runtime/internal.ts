@@ -7,6 +7,6 @@ export { schedule } from './api.js';
 export { $yield, TDZ, markObject, tag, key, keyName, registerFunction, functionRegistry, registerFactory, factoryRegistry, closure, closureInfo } from './compiled.js';
 import './index.js';
 // snapshots: the saveable for-of iterator, module values by reference, automatic class registration
-export { $iter } from './iter.js';
-export { registerValue } from './compiled.js';
+export { $iter, $iterm } from './iter.js';
+export { registerValue, registerModule } from './compiled.js';
 export { registerClass } from './snapshot/builtins.js';

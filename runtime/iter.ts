@@ -19,8 +19,13 @@ export const IS_MAP = 8;
 export const IS_SET = 12;
 
 const ArrayValues = Array.prototype.values;
+const ArrayMethods = [Array.prototype.values, Array.prototype.keys, Array.prototype.entries];
+const MapMethods = [Map.prototype.values, Map.prototype.keys, Map.prototype.entries];
+const SetMethods = [Set.prototype.values, Set.prototype.keys, Set.prototype.entries];
+const NAMES = ['values', 'keys', 'entries'] as const;
 const TypedProto = Object.getPrototypeOf(Int8Array.prototype) as { values: unknown; keys: unknown; entries: unknown };
 const TypedValues = TypedProto.values;
+const TypedMethods = [TypedProto.values, TypedProto.keys, TypedProto.entries];
 const StringIter = String.prototype[Symbol.iterator];
 const MapEntries = Map.prototype.entries;
 const SetValues = Set.prototype.values;
@@ -135,11 +140,36 @@ export function $iter(xs: unknown): SlIter | null {
   if (m === TypedValues && ArrayBuffer.isView(xs)) {
     return (ArrayIterProto as { next: unknown }).next === ArrayIterNext ? new SlIter(xs, IK_VALUES | IS_ARRAY, 0, null) : null;
   }
-  if (xs instanceof Map) {
-    return m === MapEntries && (MapIterProto as { next: unknown }).next === MapIterNext ? new SlIter(xs, IK_ENTRIES | IS_MAP, 0, xs.entries()) : null;
+  if (typeof xs !== 'object') return null;
+  const p = Object.getPrototypeOf(xs);
+  if (p === Map.prototype) {
+    return m === MapEntries && (MapIterProto as { next: unknown }).next === MapIterNext ? new SlIter(xs, IK_ENTRIES | IS_MAP, 0, (xs as Map<unknown, unknown>).entries()) : null;
   }
-  if (xs instanceof Set) {
-    return m === SetValues && (SetIterProto as { next: unknown }).next === SetIterNext ? new SlIter(xs, IK_VALUES | IS_SET, 0, xs.values()) : null;
+  if (p === Set.prototype) {
+    return m === SetValues && (SetIterProto as { next: unknown }).next === SetIterNext ? new SlIter(xs, IK_VALUES | IS_SET, 0, (xs as Set<unknown>).values()) : null;
+  }
+  return null;
+}
+
+/**
+ * `for (x of o.values() / o.keys() / o.entries())`: compiled code calls `$iterm(o, kind)`
+ * (kind 0 values, 1 keys, 2 entries) first. When `o` is an array, a typed array, a Map or a
+ * Set and the method is the built-in one, the result is an SlIter of that kind (what the
+ * built-in method would have returned, but saveable); otherwise null, and the compiled
+ * code calls the method as written.
+ */
+export function $iterm(o: unknown, k: number): SlIter | null {
+  if (typeof o !== 'object' || o === null || (k !== 0 && k !== 1 && k !== 2)) return null;
+  const m = (o as Record<string, unknown>)[NAMES[k]];
+  if (Array.isArray(o)) return m === ArrayMethods[k] && (ArrayIterProto as { next: unknown }).next === ArrayIterNext ? new SlIter(o, k | IS_ARRAY, 0, null) : null;
+  if (ArrayBuffer.isView(o)) return m === TypedMethods[k] && (ArrayIterProto as { next: unknown }).next === ArrayIterNext ? new SlIter(o, k | IS_ARRAY, 0, null) : null;
+  const p = Object.getPrototypeOf(o);
+  if (p === Map.prototype) {
+    return m === MapMethods[k] && (MapIterProto as { next: unknown }).next === MapIterNext ? new SlIter(o, k | IS_MAP, 0, nativeOf(o as Map<unknown, unknown>, k | IS_MAP)) : null;
+  }
+  if (p === Set.prototype) {
+    const kind = (k === IK_KEYS ? IK_VALUES : k) | IS_SET; // a Set's keys are its values
+    return m === SetMethods[k] && (SetIterProto as { next: unknown }).next === SetIterNext ? new SlIter(o, kind, 0, nativeOf(o as Set<unknown>, kind)) : null;
   }
   return null;
 }

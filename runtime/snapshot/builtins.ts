@@ -2,7 +2,7 @@
 // marker, the main tasklet, well-known symbols; plus the user's registered classes
 // (`registerClass`). Restoring looks names up here and never creates functions.
 import { TDZ, valueRegistry, type FactoryEntry } from '../compiled.js';
-import { $iter, SlIter } from '../iter.js';
+import { $iter, $iterm, SlIter } from '../iter.js';
 import { rt } from '../rt.js';
 import * as api from '../api.js';
 import * as asyncApi from '../async.js';
@@ -30,7 +30,7 @@ function table(): Map<string, unknown> {
     Channel, Tasklet, StacklessError, TaskletExit, SnapshotError,
     $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort, $ret,
     'Channel.sendSequence': Channel.prototype.sendSequence,
-    $iter, 'SlIter.next': SlIter.prototype.next,
+    $iter, $iterm, 'SlIter.next': SlIter.prototype.next,
   };
   for (const k of Object.keys(fns)) {
     m.set(k, fns[k]);

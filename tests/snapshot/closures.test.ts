@@ -4,6 +4,7 @@
 // JSON round trip, restore into fresh objects, finish, compare with an uninterrupted run.
 import { describe, it, expect, afterEach } from 'vitest';
 import { spawn, run, schedule, snapshot, restore, getRunCount, SnapshotError, type Tasklet, type SnapshotData } from 'stackless';
+import { moduleRegistry, functionRegistry, factoryRegistry } from '../../runtime/compiled.js';
 
 afterEach(() => {
   expect(getRunCount()).toBe(1);
@@ -124,6 +125,39 @@ function iterate(log: string[], xs: unknown[], s: string, m: Map<string, number>
   return count;
 }
 
+class OwnEntries {
+  n = 0;
+  entries(): number[] {
+    this.n++;
+    return [7, 8];
+  }
+}
+
+function iterateMethods(log: string[], xs: string[], m: Map<string, number>, set: Set<string>, ta: Int16Array, own: OwnEntries): void {
+  'use tasklet';
+  for (const [i, x] of xs.entries()) {
+    log.push(`entry ${i} ${x}`);
+    schedule();
+  }
+  for (const k of m.keys()) {
+    log.push(`key ${k}`);
+    schedule();
+  }
+  for (const v of m.values()) {
+    log.push(`value ${v}`);
+    schedule();
+  }
+  for (const [a, b] of set.entries()) {
+    log.push(`set entry ${a} ${b}`);
+    schedule();
+  }
+  for (const i of ta.keys()) {
+    log.push(`ta key ${i} ${ta[i]}`);
+    schedule();
+  }
+  for (const v of own.entries()) log.push(`own ${v}`); // not a built-in method: called as written
+}
+
 // ---- classes and module values ----
 class Account {
   constructor(public owner: string, public balance: number) {}
@@ -191,6 +225,16 @@ describe('for-of over built-in collections', () => {
     expect(trips).toBe(14);
   });
 
+  it('keys(), values() and entries() of arrays, Maps, Sets and typed arrays; a user object\'s own entries() is called as written', () => {
+    const mk = () => [[], ['p', 'q'], new Map([['a', 1], ['b', 2]]), new Set(['s']), new Int16Array([-1, 5]), new OwnEntries()];
+    const { trips, ref } = everyStep(iterateMethods, mk);
+    expect(ref[0]).toEqual([
+      'entry 0 p', 'entry 1 q', 'key a', 'key b', 'value 1', 'value 2', 'set entry s s', 'ta key 0 -1', 'ta key 1 5', 'own 7', 'own 8',
+    ]);
+    expect(trips).toBe(9);
+    expect((ref[5] as OwnEntries).n).toBe(1);
+  });
+
   it('the saved iterator names its source and position', () => {
     const log: string[] = [];
     const t = spawn(iterate, log, ['x', 'y', 'z'], '', new Map(), new Set(), new Uint8Array(0));
@@ -216,6 +260,19 @@ describe('classes and module-level functions registered by the compiler', () => 
     t.kill();
     expect(data.classes).toEqual([`${ID}#Account`]);
     expect(JSON.stringify(data.objs)).toContain(`[4,"${ID}#fee"]`);
+  });
+});
+
+describe('what a compiled module registers about itself', () => {
+  it('a fingerprint over all its tasklet functions and one of its source text', () => {
+    const m = moduleRegistry.get(ID)!;
+    const mine = (id: string) => id.startsWith(`${ID}#`);
+    // module-level tasklet functions plus the tasklet closures (nested functions, callbacks)
+    const tasklets = [...functionRegistry.keys()].filter(mine).length + [...factoryRegistry.values()].filter((f) => mine(f.meta.id) && f.fn !== undefined).length;
+    expect(m.functions).toBe(tasklets);
+    expect(m.fp).toMatch(/^[0-9a-f]{8}$/);
+    expect(m.src).toMatch(/^[0-9a-f]{8}$/);
+    expect(m.src).not.toBe(m.fp);
   });
 });
 

@@ -19,6 +19,13 @@ function outerFn(ch: Channel<string>, count: number): string {
   const tags = new Map([['a', 1]]);
   return inner(ch, `n${count}`) + tags.size; // OUTER-LINE
 }
+function looper(ch: Channel<string>, words: string[]): string {
+  'use tasklet';
+  let out = '';
+  const add = (w: string) => (out += w); // a closure local
+  for (const w of words) add(w + ch.receive());
+  return out;
+}
 function napper(ms: number): void {
   'use tasklet';
   sleep(ms);
@@ -44,6 +51,20 @@ describe('stackless inspect', () => {
     expect(out).toContain('tests/snapshot/inspect.test.ts#inner (fingerprint ');
     expect(out).not.toContain('$t0');
     expect(runNode([cliPath, 'inspect', '--all', file]).stdout).toContain('$t');
+  });
+
+  it('prints closures by name and for-of iterators with their source and position', () => {
+    const ch = new Channel<string>();
+    const t = spawn(looper, ch, ['a', 'b', 'c']);
+    run();
+    ch.send('!');
+    const file = join(dir, 'loop.json');
+    writeFileSync(file, JSON.stringify(snapshot(t)));
+    t.kill();
+    const out = runNode([cliPath, 'inspect', '--all', file]).stdout;
+    expect(out).toMatch(/ {6}add = <closure add>\n/);
+    expect(out).toContain('<array values iterator, ["a", "b", "c"] at 2>');
+    expect(out).toMatch(/closure factories:\n {2}tests\/snapshot\/inspect\.test\.ts#looper\/add \(fingerprint [0-9a-f]{8}\)/);
   });
 
   it('shows when a sleeper wakes', () => {

@@ -13,7 +13,9 @@
  * - module-level function declarations, classes and variables are registered as module
  *   values (`registerValue("src/a.ts#helper", () => helper)`): a function or object that is
  *   the current value of one is saved by reference, as Stackless pickles module globals, and
- *   a channel held by one is restored into the channel the binding holds then (if idle).
+ *   a channel held by one is restored into the channel the binding holds then (if idle);
+ * - the module itself: `registerModule({ id, fp, src, functions })`, a fingerprint of all its
+ *   tasklet functions and one of its source text (runtime `moduleRegistry`).
  */
 import * as t from '@babel/types';
 import type { FileState } from '../compile-function.js';
@@ -27,16 +29,43 @@ export function beginRegistrations(): void {
 export function emitRegistrations(ast: t.File, file: FileState): void {
   const refs = takeIterRefs();
   if (refs.length > 0) {
-    // read through a module-level const, not the imported binding: a plain slot is cheaper,
+    // read through module-level consts, not the imported bindings: a plain slot is cheaper,
     // and a loader that wraps imports in getters (Vitest's) cannot fail it on a full stack
-    const imported = file.importRuntime('$iter');
-    const local = file.unique(`${imported}$c`);
-    file.registrations.unshift(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(local), t.identifier(imported))]));
-    for (const r of refs) r.name = local;
+    const locals = new Map<string, string>();
+    for (const r of refs) {
+      let local = locals.get(r.name);
+      if (local === undefined) {
+        const imported = file.importRuntime(r.name);
+        local = file.unique(`${imported}$c`);
+        locals.set(r.name, local);
+        file.registrations.unshift(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(local), t.identifier(imported))]));
+      }
+      r.name = local;
+    }
   }
   if (file.functions.length === 0 && file.imports.size === 0) return;
   const factories = linkFactories(ast, file);
   registerModuleValues(ast, file, factories);
+  registerModule(file);
+}
+
+/** 32-bit FNV-1a, as hex: stable across runs and platforms. */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** `registerModule({ id, fp, src, functions })`: the module's fingerprints, for pinning a run to its code. */
+function registerModule(file: FileState): void {
+  const fps = file.functions.map((f) => `${f.id}:${f.fingerprint}`).sort();
+  const entry = t.objectExpression([
+    t.objectProperty(t.identifier('id'), t.stringLiteral(file.moduleId)),
+    t.objectProperty(t.identifier('fp'), t.stringLiteral(hash(fps.join('\n')))),
+    t.objectProperty(t.identifier('src'), t.stringLiteral(hash(file.source))),
+    t.objectProperty(t.identifier('functions'), t.numericLiteral(fps.length)),
+  ]);
+  file.registrations.push(t.expressionStatement(t.callExpression(t.identifier(file.importRuntime('registerModule')), [entry])));
 }
 
 /** The metadata of the tasklet function each factory `$mk_x` returns: its id is "<module>#$mk_x/<name>". */

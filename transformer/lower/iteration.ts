@@ -27,24 +27,47 @@ function assign(target: t.LVal, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', target, value));
 }
 
+/** 0/1/2 for `for (x of o.values() / o.keys() / o.entries())`, else -1. */
+function methodKind(right: t.Expression): number {
+  if (!t.isCallExpression(right) || right.arguments.length !== 0) return -1;
+  const c = right.callee;
+  if (!t.isMemberExpression(c) || c.computed || !t.isIdentifier(c.property) || t.isSuper(c.object)) return -1;
+  return ['values', 'keys', 'entries'].indexOf(c.property.name);
+}
+
+/** An identifier the registrations pass will rename to the file's import of runtime helper `name`. */
+function helperRef(name: string): t.Identifier {
+  const id = t.identifier(name);
+  iterRefs.push(id);
+  return id;
+}
+
 export function lowerForOf(ctx: FunctionContext, node: t.ForOfStatement, labels: string[]): void {
   const em = ctx.em;
-  const iterable = explode(ctx, node.right);
+  const kind = methodKind(node.right);
   // iterator, "finished" flag and current step live across suspensions
   const it = ctx.helperVar('$it');
   const done = ctx.helperVar('$done');
   const step = ctx.helperVar('$step');
-  const obj = toTemp(ctx, iterable);
   // built-in collections get the runtime's saveable iterator (runtime/iter.ts), which a
-  // snapshot can save; anything else (null from the helper) the ordinary call, as a call site
-  // (a call site, so a stack overflow inside it is retried like any call's)
-  const helper = t.identifier('$iter');
-  const token = t.identifier('$iter');
-  iterRefs.push(helper, token);
-  const made = emitCallSite(ctx, { token, call: t.callExpression(helper, [t.cloneNode(obj)]) }, true)!;
-  em.emit(assign(t.identifier(it), made));
+  // snapshot can save; for anything else the helper returns null and the loop makes the
+  // ordinary calls. The helper is a call site too, so a stack overflow inside it is retried.
   const have = ctx.newLabel('iter');
-  em.emit(t.ifStatement(t.binaryExpression('!==', t.identifier(it), t.nullLiteral()), t.blockStatement(em.jumpStatements(have))));
+  let obj: t.Identifier;
+  if (kind >= 0) {
+    // o.entries(): $iterm(o, kind), else the method called as written
+    const callee = (node.right as t.CallExpression).callee as t.MemberExpression;
+    const target = toTemp(ctx, explode(ctx, callee.object as t.Expression));
+    const made = emitCallSite(ctx, { token: helperRef('$iterm'), call: t.callExpression(helperRef('$iterm'), [t.cloneNode(target), t.numericLiteral(kind)]) }, true)!;
+    em.emit(assign(t.identifier(it), made));
+    em.emit(t.ifStatement(t.binaryExpression('!==', t.identifier(it), t.nullLiteral()), t.blockStatement(em.jumpStatements(have))));
+    obj = toTemp(ctx, explode(ctx, t.callExpression(t.memberExpression(t.cloneNode(target), t.cloneNode(callee.property)), [])));
+  } else {
+    obj = toTemp(ctx, explode(ctx, node.right));
+    const made = emitCallSite(ctx, { token: helperRef('$iter'), call: t.callExpression(helperRef('$iter'), [t.cloneNode(obj)]) }, true)!;
+    em.emit(assign(t.identifier(it), made));
+    em.emit(t.ifStatement(t.binaryExpression('!==', t.identifier(it), t.nullLiteral()), t.blockStatement(em.jumpStatements(have))));
+  }
   const method = t.memberExpression(t.cloneNode(obj), t.memberExpression(t.identifier('Symbol'), t.identifier('iterator')), true);
   const iter = emitCallSite(ctx, { token: t.cloneNode(method), call: t.callExpression(method, []) }, true)!;
   em.emit(assign(t.identifier(it), iter));
