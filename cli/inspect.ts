@@ -98,7 +98,7 @@ class Printer {
 
   factoryName(i: number): string {
     const f = this.factories[i];
-    return f?.[2]?.name ?? (f ? f[0].slice(f[0].lastIndexOf('#') + 1) : `#${i}`);
+    return f?.[2]?.name ?? (f ? f[0].slice(Math.max(f[0].lastIndexOf('#'), f[0].lastIndexOf('/')) + 1) : `#${i}`);
   }
 
   line(s: string): void {
