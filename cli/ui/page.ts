@@ -83,6 +83,9 @@ export const PAGE = `<!doctype html>
 (function () {
   var selected = decodeURIComponent((location.hash.match(/^#run=(.*)$/) || [])[1] || '');
   var busy = false;
+  // what is on screen: a refresh that brings the same data leaves the DOM (and the reader's selection) alone
+  var shownList = '';
+  var shownDetail = '';
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -137,7 +140,6 @@ export const PAGE = `<!doctype html>
       tr.addEventListener('click', function () { select(r.id); });
       body.appendChild(tr);
     });
-    document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   }
 
   function renderFrame(f) {
@@ -225,11 +227,23 @@ export const PAGE = `<!doctype html>
 
   function loadList() {
     var s = document.getElementById('filter').value;
-    return api('GET', '/api/runs' + (s ? '?status=' + encodeURIComponent(s) : '')).then(renderList);
+    return api('GET', '/api/runs' + (s ? '?status=' + encodeURIComponent(s) : '')).then(function (runs) {
+      var key = s + JSON.stringify(runs);
+      document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+      if (key === shownList) return;
+      shownList = key;
+      renderList(runs);
+    });
   }
   function loadDetail() {
     if (!selected) return Promise.resolve();
-    return api('GET', '/api/runs/' + encodeURIComponent(selected)).then(renderDetail, function (e) {
+    return api('GET', '/api/runs/' + encodeURIComponent(selected)).then(function (d) {
+      var key = JSON.stringify(d);
+      if (key === shownDetail) return;
+      shownDetail = key;
+      renderDetail(d);
+    }, function (e) {
+      shownDetail = '';
       var box = document.getElementById('detail');
       box.textContent = '';
       box.appendChild(el('div', { className: 'empty', text: e.message }));
@@ -248,6 +262,7 @@ export const PAGE = `<!doctype html>
   }
   function act(action, id) {
     api('POST', '/api/runs/' + encodeURIComponent(id) + '/' + action).then(function (r) {
+      shownDetail = JSON.stringify(r.run);
       renderDetail(r.run);
       say(action === 'cancel' ? 'cancel requested: the next drain of a worker raises TaskletExit in the run' : 'retry requested: the next drain of a worker runs it again');
       return loadList();

@@ -8,13 +8,14 @@
  *   POST /api/runs/<id>/cancel  request a cancel (the next drain carries it out)
  *   POST /api/runs/<id>/retry   a failed or cancelled run runs again at the next drain
  *
- * It listens on 127.0.0.1 by default. Requests whose Host is not the address it listens on
- * are refused (DNS rebinding), and POSTs must carry the header `x-stackless-ui: 1`, which a
+ * It listens on 127.0.0.1 by default. Requests whose Host header is not an IP address or
+ * localhost with its port are refused (a DNS name could be rebound to this machine by
+ * another site), and POSTs must carry the header `x-stackless-ui: 1`, which a
  * page from another origin cannot send without a CORS preflight that this server never
  * answers: other sites open in the same browser cannot cancel runs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { WorkflowError } from '../../workflow/errors.js';
 import { STATUSES, type RunStatus } from '../../workflow/store.js';
 import { detail, summary, type CliStore } from '../workflows.js';
@@ -36,7 +37,14 @@ export interface UiServer {
 
 export async function serveUi(options: UiOptions): Promise<UiServer> {
   const { store, root } = options;
-  let allowedHosts = new Set<string>();
+  let port = 0;
+  /** The Host header must name this port on an IP address or localhost: a DNS name could be rebound to 127.0.0.1 by another site. */
+  const hostAllowed = (header: string | undefined): boolean => {
+    const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+):(\d+)$/i.exec(header ?? '');
+    if (m === null || Number(m[2]) !== port) return false;
+    const name = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+    return name.toLowerCase() === 'localhost' || isIP(name) !== 0;
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
@@ -45,8 +53,8 @@ export async function serveUi(options: UiOptions): Promise<UiServer> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
-      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end(`this server answers requests for ${[...allowedHosts][0]} only\n`);
+    if (!hostAllowed(req.headers.host)) {
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end(`this server answers requests for an IP address or localhost, port ${port}, only\n`);
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -120,10 +128,8 @@ export async function serveUi(options: UiOptions): Promise<UiServer> {
     });
     server.listen(options.port, options.host, () => done());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
-  allowedHosts = new Set([`${shown}:${port}`.toLowerCase()]);
-  if (options.host === '127.0.0.1' || options.host === '::1' || options.host === 'localhost') allowedHosts.add(`localhost:${port}`);
   return {
     url: `http://${shown}:${port}/`,
     close: () =>

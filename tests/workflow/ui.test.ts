@@ -189,16 +189,21 @@ describe.skipIf(chromiumPath === null)('stackless workflows ui in headless Chrom
     const post = await fetch(`${url}api/runs/wait-1/cancel`, { method: 'POST' });
     expect([post.status, await post.json()]).toEqual([403, { error: 'POST requests need the header x-stackless-ui: 1' }]);
     const { request } = await import('node:http');
-    const status = await new Promise<number | undefined>((resolve, reject) => {
-      const u = new URL(url);
-      const r = request({ host: u.hostname, port: u.port, path: '/api/runs', headers: { host: 'evil.example:80' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode);
+    const u = new URL(url);
+    const withHost = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const r = request({ host: u.hostname, port: u.port, path: '/api/runs', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        r.on('error', reject);
+        r.end();
       });
-      r.on('error', reject);
-      r.end();
-    });
-    expect(status).toBe(421);
+    // a DNS name (another site's, rebound to 127.0.0.1) is refused; an IP address or localhost with the port is fine
+    expect(await withHost(`evil.example:${u.port}`)).toBe(421);
+    expect(await withHost('127.0.0.1:1')).toBe(421);
+    expect(await withHost(`localhost:${u.port}`)).toBe(200);
+    expect(await withHost(`127.0.0.1:${u.port}`)).toBe(200);
     const unknown = await fetch(`${url}api/runs/ghost`);
     expect([unknown.status, await unknown.json()]).toEqual([404, { error: "no workflow run with id 'ghost'", code: 'UNKNOWN_RUN' }]);
     const ended = await fetch(`${url}api/runs/done-1/cancel`, { method: 'POST', headers: { 'x-stackless-ui': '1' } });
