@@ -4,10 +4,10 @@
 // shallow however deep the chain is. Also `rt.boundary` and main's nested scheduling.
 import {
   rt, Bomb, setBoundaryImpl, F_NEW, F_ERR, K_DONE, K_SCHED, SK_NONE, SK_SCHEDULE, SK_REMOVED,
-  SK_CHANNEL, SK_WAIT, SK_SOFT, SK_WATCH, SK_PREEMPT, type Frame,
+  SK_CHANNEL, SK_WAIT, SK_SOFT, SK_WATCH, SK_PREEMPT, SK_SWITCHED, type Frame,
 } from './rt.js';
 import { StacklessError, TaskletExit } from './errors.js';
-import { kind, ringAppend, ringRemove } from './ring.js';
+import { kind, ringAppend, ringRemove, ringInsertBefore } from './ring.js';
 import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending, takeCallbackError } from './scheduler.js';
 import { finishJoins } from './join.js';
 import { noteUnwound } from './stack.js';
@@ -284,6 +284,16 @@ function undo(rec: Frame): StacklessError | null {
       setIrqPending(true);
       rt.ticks = 64; // try again a little later, hopefully outside the boundary
       break;
+    case SK_SWITCHED: {
+      // the head moved to the target: put t back before the tasklet that followed it
+      const back = rt.back as Tasklet | null;
+      rt.back = null;
+      if (back !== null && back !== t && kind(back) === K_SCHED) {
+        ringInsertBefore(back, t);
+        rt.head = t;
+      }
+      break;
+    }
     case SK_REMOVED:
     case SK_CHANNEL:
     case SK_WAIT:

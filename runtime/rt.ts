@@ -56,6 +56,7 @@ export const SK_WAIT = 4; // sleeping / waiting / joining / selecting
 export const SK_SOFT = 5; // operation done; only the switch is pending (preference, throw)
 export const SK_WATCH = 6; // became a watchdog inside run()
 export const SK_PREEMPT = 7; // removed by a hard preemption
+export const SK_SWITCHED = 8; // removed by switch(); head moved to the target, `rt.back` = where it was
 
 type BoundaryImpl = (record: Frame, inPlace?: boolean) => unknown;
 type TickImpl = () => void;
@@ -126,6 +127,12 @@ export class Rt {
    * commit the common switch inline.
    */
   quiet = true;
+  /**
+   * SK_SWITCHED only: the tasklet that followed the switching tasklet in the ring, so
+   * that a boundary undoing the switch puts it back at its place (the head has already
+   * moved to the switch's target).
+   */
+  back: any = null;
   /** switch_trap level. */
   strap = 0;
   /** Non-zero while a user callback (schedule/channel/error handler) runs. */

@@ -2,7 +2,7 @@
 // beyond the argument list: a blocked tasklet is this object plus its frame records.
 import {
   rt, K_MASK, K_DEAD, K_BOUND, K_PAUSED, K_SCHED, K_BLOCKED, K_WAITING, K_DONE,
-  F_NEW, F_ATOMIC, F_BTRAP, F_ERR, F_MAIN, F_WATCH, SK_SCHEDULE, SK_REMOVED, type Frame,
+  F_NEW, F_ATOMIC, F_BTRAP, F_ERR, F_MAIN, F_WATCH, SK_SCHEDULE, SK_SWITCHED, type Frame,
 } from './rt.js';
 import { StacklessError, TaskletExit, M } from './errors.js';
 import { kind, ringAppend, ringRemove } from './ring.js';
@@ -122,9 +122,10 @@ export class Tasklet<R = unknown> {
     if (k !== K_SCHED) ringAppend(this);
     t._v = undefined;
     if (!pause) return suspend(SK_SCHEDULE, this);
+    rt.back = t._n;
     ringRemove(t);
     t._st = (t._st & ~K_MASK) | K_PAUSED;
-    return suspend(SK_REMOVED, this);
+    return suspend(SK_SWITCHED, this);
   }
 
   kill(options?: ThrowOptions): void {

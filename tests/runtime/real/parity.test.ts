@@ -275,3 +275,40 @@ describe('throw and raiseException on paused and blocked tasklets (research §3.
     expect(log).toEqual(['resumed with hello']);
   });
 });
+
+// ---- an undone switch() (reached through ordinary code) keeps the ring order ----
+function logs(name: string, log: string[]): void {
+  'use tasklet';
+  log.push(name);
+}
+
+function switchesTo(x: Tasklet, log: string[]): void {
+  'use tasklet';
+  try {
+    x.switch();
+  } catch (e) {
+    log.push(`k: ${(e as Error).name}`);
+  }
+}
+
+function viaOrdinary(x: Tasklet, log: string[]): void {
+  'use tasklet';
+  ordinaryCaller(x, log); // an untransformed frame: switch() inside cannot suspend
+  log.push('A done');
+}
+
+function ordinaryCaller(x: Tasklet, log: string[]): void {
+  switchesTo(x, log);
+}
+
+describe('a switch undone at a boundary', () => {
+  it('leaves the caller first and the target where switch() inserted it (at the end)', () => {
+    const log: string[] = [];
+    const x = new Tasklet(logs).bind(undefined, ['X', log]); // paused, not in the ring
+    spawn(viaOrdinary, x, log);
+    spawn(logs, 'B', log);
+    spawn(logs, 'C', log);
+    run();
+    expect(log).toEqual(['k: StacklessError', 'A done', 'B', 'C', 'X']);
+  });
+});
