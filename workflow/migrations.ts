@@ -135,7 +135,8 @@ export function migrateSnapshot(
   const counts = new Map<number, number>();
   const codec = new Codec(data);
   for (const e of data.objs) {
-    if (!Array.isArray(e) || e[0] !== 'K' || !Array.isArray(e[3])) continue;
+    // tasklets with a stack: ["K", state, flags, frames, ...] (docs/snapshot-format.md)
+    if (!Array.isArray(e) || e[0] !== 'K' || !FRAMED.has(e[1] as string) || !Array.isArray(e[3])) continue;
     const frames = e[3] as unknown[][];
     for (let j = 0; j < frames.length; j++) {
       const f = frames[j];
@@ -153,6 +154,8 @@ export function migrateSnapshot(
   }
   return { json: JSON.stringify(data), applied };
 }
+
+const FRAMED = new Set(['paused', 'runnable', 'blocked', 'sleep', 'wait', 'join', 'select']);
 
 /** (line, column) of each value resume point (the pc a frame is saved with; pc - 1 is its retry entry). */
 function resumePoints(pcs: number[]): Array<{ pc: number; line: number; column: number }> {
