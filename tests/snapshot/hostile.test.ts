@@ -42,6 +42,35 @@ function sample(): string {
 const base = sample();
 const parsed = (): SnapshotData => JSON.parse(base);
 
+class Tally {
+  seen = new Set<number>();
+}
+function closureWorker(ch: Channel<number>, xs: number[], tally: Tally): number {
+  'use tasklet';
+  let acc = 0;
+  const add = (v: number) => (acc += v);
+  function inner(x: number): number {
+    'use tasklet';
+    tally.seen.add(x);
+    return add(x + ch.receive());
+  }
+  for (const x of xs) inner(x);
+  for (const [k, v] of new Map([[1, 2]])) add(k * v + ch.receive());
+  return acc;
+}
+
+/** A snapshot with closures ("F"), a frame of a nested tasklet function, a for-of iterator ("I") and a class instance. */
+function closureSample(): string {
+  const ch = new Channel<number>();
+  const t = spawn(closureWorker, ch, [1, 2, 3], new Tally());
+  run();
+  ch.send(10);
+  const text = JSON.stringify(snapshot(t));
+  t.kill();
+  return text;
+}
+const closures = closureSample();
+
 /** Takes restored tasklets out of their (restored) queues and timers without running them. */
 function discard(ts: Tasklet[]): void {
   for (const t of ts) if (t.blocked) unblock(t);
@@ -146,7 +175,7 @@ describe('restore refuses bad input', () => {
 /** Mutations of the parsed sample: replace, delete or insert at a random path. */
 const anyJson = fc.oneof(
   fc.integer({ min: -3, max: 1e6 }), fc.double(), fc.string({ maxLength: 8 }), fc.boolean(), fc.constant(null),
-  fc.constantFrom('__proto__', 'constructor', 'K', 'H', 'O', 'blocked', 'sleep', '$map', 'main', 'TDZ'),
+  fc.constantFrom('__proto__', 'constructor', 'K', 'H', 'O', 'F', 'I', 'blocked', 'sleep', '$map', 'main', 'TDZ'),
   fc.array(fc.integer({ min: -1, max: 12 }), { maxLength: 4 }), fc.constant({}), fc.constant([0]), fc.constant([1, 0]),
 );
 
@@ -173,6 +202,21 @@ describe('fuzz (fast-check)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.array(fc.nat(40), { minLength: 1, maxLength: 6 }), fc.nat(2), anyJson), { minLength: 1, maxLength: 4 }), (muts) => {
         const d = parsed();
+        for (const [path, what, v] of muts) mutate(d, path, what, v);
+        code(d);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('mutated snapshots with closures, closure frames and iterators: restore succeeds or throws SnapshotError', () => {
+    const sampleHas = JSON.parse(closures) as SnapshotData;
+    expect(sampleHas.objs.some((e) => e[0] === 'F')).toBe(true);
+    expect(sampleHas.objs.some((e) => e[0] === 'I')).toBe(true);
+    expect(code(JSON.parse(closures))).toBe('OK');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(fc.nat(40), { minLength: 1, maxLength: 6 }), fc.nat(2), anyJson), { minLength: 1, maxLength: 4 }), (muts) => {
+        const d = JSON.parse(closures);
         for (const [path, what, v] of muts) mutate(d, path, what, v);
         code(d);
       }),
