@@ -312,3 +312,115 @@ describe('a switch undone at a boundary', () => {
     expect(log).toEqual(['k: StacklessError', 'A done', 'B', 'C', 'X']);
   });
 });
+
+// ---- kill / throw / raiseException × immediate / pending × new / running / blocked / dead ----
+import { TaskletExit } from 'stackless';
+
+function victim(ch: Channel<number>, log: string[]): void {
+  'use tasklet';
+  log.push('started');
+  try {
+    log.push(`got ${ch.receive()}`);
+  } finally {
+    log.push('finally');
+  }
+}
+
+type Op = 'kill' | 'throw' | 'raise';
+function act(t: Tasklet, op: Op, pending: boolean): void {
+  if (op === 'kill') t.kill({ pending });
+  else if (op === 'throw') t.throw(new RangeError('boom'), { pending });
+  else t.raiseException(RangeError, 'boom'); // always immediate
+}
+
+/** Runs `fn`, returning what it threw as 'Name: message', or 'ok'. */
+function outcome(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+}
+
+describe('kill, throw and raiseException on every kind of target (research §2.3, §3.5)', () => {
+  const cases: Array<[Op, boolean, string, string, string[]]> = [
+    // op, pending, at the call, at the next run(), the victim's log
+    ['kill', false, 'ok', 'ok', []],
+    ['kill', true, 'ok', 'ok', []],
+    ['throw', false, 'RangeError: boom', 'ok', []],
+    ['throw', true, 'ok', 'RangeError: boom', []],
+    ['raise', false, 'RangeError: boom', 'ok', []],
+  ];
+  it.each(cases)('%s (pending %s) on a tasklet not started yet', (op, pending, atCall, atRun, log) => {
+    const ch = new Channel<number>();
+    const got: string[] = [];
+    const t = spawn(victim, ch, got);
+    expect(outcome(() => act(t, op, pending))).toBe(atCall);
+    expect(outcome(() => run())).toBe(atRun);
+    expect(got).toEqual(log);
+    expect(t.alive).toBe(false);
+    expect(t.error).toBeInstanceOf(op === 'kill' ? TaskletExit : RangeError);
+  });
+
+  const blocked: Array<[Op, boolean, string, string, string[]]> = [
+    ['kill', false, 'ok', 'ok', ['started', 'finally']],
+    ['kill', true, 'ok', 'ok', ['started', 'finally']],
+    ['throw', false, 'RangeError: boom', 'ok', ['started', 'finally']],
+    ['throw', true, 'ok', 'RangeError: boom', ['started', 'finally']],
+    ['raise', false, 'RangeError: boom', 'ok', ['started', 'finally']],
+  ];
+  it.each(blocked)('%s (pending %s) on a blocked tasklet', (op, pending, atCall, atRun, log) => {
+    const ch = new Channel<number>();
+    const got: string[] = [];
+    const t = spawn(victim, ch, got);
+    run();
+    expect([t.blocked, ch.balance]).toEqual([true, -1]);
+    expect(outcome(() => act(t, op, pending))).toBe(atCall);
+    // immediate: it ran at once and died; pending: unblocked now, runnable, not run yet
+    expect([t.blocked, ch.balance]).toEqual([false, 0]);
+    expect(got).toEqual(pending ? ['started'] : log);
+    expect(t.scheduled).toBe(pending);
+    expect(outcome(() => run())).toBe(atRun);
+    expect(got).toEqual(log);
+    expect(t.alive).toBe(false);
+  });
+
+  it.each([
+    ['kill', false],
+    ['kill', true],
+    ['throw', false],
+    ['throw', true],
+    ['raise', false],
+  ] as Array<[Op, boolean]>)('%s (pending %s) on the running tasklet raises in place', (op, pending) => {
+    const seen: string[] = [];
+    function self(o: Op, p: boolean, out: string[]): void {
+      'use tasklet';
+      try {
+        act(getCurrent(), o, p);
+        out.push('not raised');
+      } catch (e) {
+        out.push(`${(e as Error).name}`);
+      }
+    }
+    spawn(self, op, pending, seen);
+    run();
+    expect(seen).toEqual([op === 'kill' ? 'TaskletExit' : 'RangeError']);
+  });
+
+  it.each([
+    ['kill', false, 'ok'],
+    ['kill', true, 'ok'],
+    ['throw', false, 'StacklessError: You cannot throw to a dead tasklet'],
+    ['throw', true, 'StacklessError: You cannot throw to a dead tasklet'],
+    ['raise', false, 'StacklessError: You cannot throw to a dead tasklet'],
+  ] as Array<[Op, boolean, string]>)('%s (pending %s) on a dead tasklet', (op, pending, atCall) => {
+    const ch = new Channel<number>();
+    const t = spawn(victim, ch, []);
+    run();
+    ch.send(1);
+    expect(t.alive).toBe(false);
+    expect(outcome(() => act(t, op, pending))).toBe(atCall);
+    expect([t.alive, t.result]).toEqual([false, undefined]);
+  });
+});
