@@ -199,6 +199,14 @@ describe('migrations', () => {
     expect(app(2, 'resume', './migrations.mjs').helper).toEqual({ status: 'finished', result: 'chair approved', code: null, message: null });
   });
 
+  it('a run failed by a wrong migration kept its checkpoint: fix the migration, retry, it resumes', () => {
+    const fixed = readFileSync(join(dir, 'v2', 'migrations.mjs'), 'utf8').replace(/resume: \{ (\d+): (\d+) \} \},\n\];/, (_, from, to) => `resume: { ${from}: ${Number(to) + 2} } },\n];`);
+    writeFileSync(join(dir, 'v2', 'fixed.mjs'), fixed);
+    expect(runNode([cliPath, 'workflows', 'retry', 'bad', '--db', db]).status).toBe(0);
+    // the signal it was sent before it failed is still in its inbox
+    expect(app(2, 'resume', './fixed.mjs').bad).toEqual({ status: 'finished', result: 'got x', code: null, message: null });
+  });
+
   it('migration() checks what it is given; migrateSnapshot leaves other snapshots alone', () => {
     expect(() => migration({ fn: 'order', from: 'x', to: 'y' })).toThrow("migration('order'): fn must be a function's stable id, e.g. 'src/order.ts#order'");
     expect(() => migration({ fn: 'a.ts#f', from: '1234', to: '0a2cff61' })).toThrow(
