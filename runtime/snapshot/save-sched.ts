@@ -93,6 +93,33 @@ function channelOf(s: Saver, t: Tasklet): QNode {
   return ch;
 }
 
+/**
+ * Compiler temporaries dead at resume point `pc`, when the metadata says which are live there
+ * (`m.live[pc]`: indexes into `m.locals` of the temporaries read again after that point; see
+ * runtime/snapshot/NEEDS.md §3). A dead one is saved as undefined, so whatever it still holds
+ * (a method of an unregistered object, a native function) neither costs bytes nor refuses the
+ * snapshot. Only temporaries (`$t…`) are dropped: the user's variables are always saved.
+ */
+const deadCache = new WeakMap<object, Map<number, Uint8Array | null>>();
+function deadSlots(m: Meta, pc: number): Uint8Array | null {
+  const live = (m as Meta & { live?: Record<string, number[]> }).live;
+  if (live === undefined || live === null || typeof live !== 'object') return null;
+  let byPc = deadCache.get(m);
+  if (byPc === undefined) deadCache.set(m, (byPc = new Map()));
+  let dead = byPc.get(pc);
+  if (dead === undefined) {
+    const list = live[pc];
+    dead = null;
+    if (Array.isArray(list)) {
+      dead = new Uint8Array(m.locals.length);
+      for (let i = 0; i < m.locals.length; i++) if (/^\$t\d/.test(m.locals[i][0])) dead[i] = 1;
+      for (const i of list) if (Number.isInteger(i) && i >= 0 && i < dead.length) dead[i] = 0;
+    }
+    byPc.set(pc, dead);
+  }
+  return dead;
+}
+
 export function hasPc(m: Meta, pc: number): boolean {
   const pcs = m.pcs;
   for (let i = 0; i < pcs.length; i += 3) if (pcs[i] === pc) return true;
@@ -125,7 +152,12 @@ function encodeFrames(s: Saver, top: Frame): unknown[] {
       }
       const rec: unknown[] = [fn, f.pc];
       const locals = m.locals;
+      const dead = deadSlots(m, f.pc);
       for (let i = 0; i < locals.length; i++) {
+        if (dead !== null && dead[i] === 1) {
+          rec.push(s.undef); // a compiler temporary not read again from this resume point
+          continue;
+        }
         s.inFrame(m, m.name, f.pc, locals[i][1]);
         rec.push(s.val(f[locals[i][0]]));
       }

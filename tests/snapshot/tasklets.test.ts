@@ -136,6 +136,13 @@ function holdsThisArrow(this: unknown, log: string[]): void {
   log.push(String(add(1)));
 }
 
+function deadTemp(log: string[]): void {
+  'use tasklet';
+  const seen = new WeakMap<object, number>().has(log); // the WeakMap only lives in a temporary
+  schedule();
+  log.push(`seen ${seen}`);
+}
+
 function selfSnap(out: unknown[]): void {
   'use tasklet';
   try {
@@ -362,6 +369,35 @@ describe('snapshot and restore of suspended tasklets', () => {
     v2.insert();
     run();
     expect(log2).toEqual([...log, String(1 + log.length)]);
+  });
+
+  it('a dead temporary is not saved when the metadata lists the live ones (m.live)', async () => {
+    const { functionRegistry } = await import('../../runtime/compiled.js');
+    const meta = functionRegistry.get('tests/snapshot/tasklets.test.ts#deadTemp')!.meta as unknown as { pcs: number[]; live?: Record<number, number[]> };
+    const log: string[] = [];
+    const t = spawn(deadTemp, log);
+    steps(1);
+    // without liveness information the temporary holding the WeakMap refuses the snapshot
+    let refused: unknown;
+    try {
+      snapshot(t);
+    } catch (e) {
+      refused = e;
+    }
+    expect((refused as Error)?.message).toMatch(/^cannot save local '\$t[\d$]+' of function deadTemp \(.*\): a WeakMap cannot be saved$/);
+    // the temporaries are dead at every resume point of deadTemp (nothing is read after schedule())
+    meta.live = {};
+    for (let i = 0; i < meta.pcs.length; i += 3) meta.live[meta.pcs[i]] = [];
+    try {
+      const data = viaJson(snapshot(t, log));
+      const [t2, log2] = restore(data).roots as [Tasklet, string[]];
+      t2.insert();
+      run();
+      expect(log2).toEqual(['seen false']);
+    } finally {
+      delete meta.live;
+      t.kill();
+    }
   });
 
   it('the current tasklet cannot be saved (Stackless rule and message)', () => {
