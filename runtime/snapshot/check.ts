@@ -72,6 +72,9 @@ class Checker {
         if (t === 4 && typeof a === 'string' && hasBuiltin(a)) return;
         if (t === 5 && isInt(a) && a >= 0 && a < this.fns.length) return;
         if (t === 6 && typeof a === 'string') return;
+        if (t === 4 && typeof a === 'string' && a[0] !== '@' && a.includes('#')) {
+          this.bad('UNKNOWN_VALUE', `module value '${a}' is not loaded here (its module is not imported, the name changed, or it holds no object or function now)`);
+        }
         if (t === 1 || t === 4 || t === 5) this.bad('BAD_REF', `reference ${short(v)} points nowhere`);
       }
     }

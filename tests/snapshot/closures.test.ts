@@ -260,6 +260,16 @@ describe('classes and module-level functions registered by the compiler', () => 
     t.kill();
     expect(data.classes).toEqual([`${ID}#Account`]);
     expect(JSON.stringify(data.objs)).toContain(`[4,"${ID}#fee"]`);
+    // a module value this process does not have
+    const renamed = JSON.parse(JSON.stringify(data).replace(`"${ID}#fee"`, `"${ID}#feeRenamed"`));
+    let err: unknown;
+    try {
+      restore(renamed);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as SnapshotError).code).toBe('UNKNOWN_VALUE');
+    expect((err as Error).message).toMatch(new RegExp(`module value '${ID}#feeRenamed' is not loaded here`));
   });
 });
 
