@@ -47,7 +47,15 @@ function rec(n: number): number {
   return rec(n - 1) + 1;
 }
 
-const DEEP_LINE = 54;
+function eachThrows(xs: number[], ch: Channel<number>): void {
+  'use tasklet';
+  xs.forEach((x) => {
+    'use tasklet';
+    if (ch.receive() < 0) throw new Error(`bad ${x}`);
+  });
+}
+
+const DEEP_LINE = 62; // the line of `return deepThrow(n - 1) + 1;` below
 function deepThrow(n: number): number {
   'use tasklet';
   if (n === 0) throw new Error('deep');
@@ -167,6 +175,18 @@ describe('logical stack of an error escaping a tasklet', () => {
     // boundary driver: the records follow it, innermost first
     expect(lines.length).toBe(more + 21);
     expect(lines[1]).toMatch(/^ {4}at deepThrow \(/);
+  });
+
+  it('a runtime helper record (an array method running a callback) is listed by name', () => {
+    const ch = new Channel<number>();
+    const t = spawn(eachThrows, [7], ch);
+    run();
+    expect(() => ch.send(-1)).toThrow('bad 7');
+    const lines = ((t.error as Error).stack as string).split('\n');
+    const i = lines.indexOf('    at $forEach (stackless runtime)');
+    expect(i).toBeGreaterThan(1);
+    expect(lines[i + 1]).toMatch(new RegExp(`^ {4}at eachThrows \\(${FILE.replace(/\./g, '\\.')}:\\d+:\\d+\\)$`));
+    expect(lines[i + 2]).toMatch(/^ {4}at driveAll /);
   });
 
   it('a stack assigned by the user replaces the logical one', () => {
