@@ -149,9 +149,14 @@ export class PostgresStore implements EngineStore {
   }
 
   private async q(text: string, values: unknown[] = [], on: Queryable = this.pool): Promise<Row[]> {
-    await this.setup();
-    return (await on.query({ text, values, types: this.types })).rows as Row[];
+    if (this.ready === null || this.closed) await this.setup();
+    else await this.ready;
+    // the engine's statements are few and fixed: prepared once per connection, by name
+    let name = this.names.get(text);
+    if (name === undefined) this.names.set(text, (name = `stackless_${this.schema}_${this.names.size}`));
+    return (await on.query({ name, text, values, types: this.types })).rows as Row[];
   }
+  private readonly names = new Map<string, string>();
 
   /** Runs `fn` in one transaction on one connection. */
   private async tx<T>(fn: (c: PG.PoolClient) => Promise<T>): Promise<T> {
@@ -359,9 +364,66 @@ export class PostgresStore implements EngineStore {
     ];
   }
 
-  async checkpointRun(c: Checkpoint): Promise<CancelState | Lost> {
-    const rows = await this.q(this.checkpointSql(), this.checkpointArgs(c));
-    return rows.length === 0 ? LOST : (Number(rows[0].cancel) as CancelState);
+  /**
+   * The checkpoint of a completed step. Checkpoints that arrive while earlier ones are being
+   * written are queued and written together by one statement (group commit): one round trip and
+   * one commit for many runs, each row still fenced by its own lease.
+   */
+  checkpointRun(c: Checkpoint): Promise<CancelState | Lost> {
+    if (c.status !== 'running' || c.waitingFor.length > 0 || c.wakeAt !== null || c.fence == null) {
+      return this.q(this.checkpointSql(), this.checkpointArgs(c)).then((rows) => (rows.length === 0 ? LOST : (Number(rows[0].cancel) as CancelState)));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ c, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private readonly queue: Array<{ c: Checkpoint; resolve: (r: CancelState | Lost) => void; reject: (e: unknown) => void }> = [];
+  private flushing = 0;
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.flushing < 2) {
+      const batch = this.queue.splice(0, 200);
+      this.flushing++;
+      this.writeSteps(batch.map((b) => b.c)).then(
+        (results) => batch.forEach((b, i) => b.resolve(results[i])),
+        (e) => batch.forEach((b) => b.reject(e)),
+      ).finally(() => {
+        this.flushing--;
+        this.flush();
+      });
+    }
+  }
+
+  /**
+   * Step checkpoints of many runs (status running, no wait) in one statement. The batch goes as
+   * one JSON parameter (JSON.stringify is native; pg's escaping of text arrays is not).
+   */
+  private async writeSteps(cs: Checkpoint[]): Promise<Array<CancelState | Lost>> {
+    const at = Date.now();
+    const runs = cs.map((c) => ({ id: c.id, s: c.snapshot, f: c.frames, n: c.steps, k: c.cancelDelivered, w: c.fence!.worker, l: c.fence!.lease }));
+    const journal: Array<{ r: string; k: string; n: string | null; a: number | null; d: string | null }> = [];
+    for (const c of cs) {
+      for (const e of c.journal) journal.push({ r: c.id, k: e.kind, n: e.name ?? null, a: e.attempt ?? null, d: e.data === undefined ? null : JSON.stringify(e.data) });
+    }
+    const rows = await this.retrying(() => this.q(
+      `WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(id text, s text, f text, n int, k boolean, w text, l bigint)),
+        u AS (
+          UPDATE ${this.t('runs')} r SET status = 'running', snapshot = x.s, frames = x.f, wake_at = NULL, waiting_for = NULL,
+            steps = r.steps + x.n, cancel = CASE WHEN x.k AND r.cancel = 1 THEN 2 ELSE r.cancel END,
+            checkpoints = r.checkpoints + 1, updated_at = $2
+          FROM x WHERE r.id = x.id AND r.owner = x.w AND r.lease = x.l RETURNING r.id, r.cancel),
+        d AS (DELETE FROM ${this.t('inbox')} WHERE id = ANY($3::bigint[]) AND run_id IN (SELECT id FROM u)),
+        j AS (INSERT INTO ${this.t('journal')} (run_id, at, kind, name, attempt, data)
+          SELECT y.r, $2, y.k, y.n, y.a, y.d
+          FROM ROWS FROM (json_to_recordset($4::json) AS (r text, k text, n text, a int, d text)) WITH ORDINALITY AS y(r, k, n, a, d, o)
+          WHERE y.r IN (SELECT id FROM u) ORDER BY y.o)
+      SELECT id, cancel FROM u`,
+      [JSON.stringify(runs), at, cs.flatMap((c) => c.consumed), JSON.stringify(journal)],
+    ));
+    const got = new Map(rows.map((r) => [r.id as string, Number(r.cancel) as CancelState]));
+    return cs.map((c) => got.get(c.id) ?? LOST);
   }
 
   async commit(writes: Write[]): Promise<Array<CancelState | Lost>> {
