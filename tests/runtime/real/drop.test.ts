@@ -97,7 +97,37 @@ function dead(t: Tasklet): void {
   expect(t.error).toBeUndefined();
 }
 
+function nestedRunner(log: string[]): void {
+  'use tasklet';
+  try {
+    run();
+    log.push('W after run');
+  } finally {
+    log.push('W finally');
+  }
+}
+
+function dropsWatchdog(w: { t: Tasklet | null }, log: string[]): void {
+  'use tasklet';
+  schedule();
+  (w.t as Tasklet).drop();
+  log.push('Y dropped W');
+  schedule();
+  log.push('Y done');
+}
+
 describe('tasklet.drop()', () => {
+  it('a tasklet waiting in its own run() (a watchdog) leaves it; the outer run() goes on', () => {
+    const log: string[] = [];
+    const box: { t: Tasklet | null } = { t: null };
+    box.t = spawn(nestedRunner, log);
+    spawn(dropsWatchdog, box, log);
+    expect(run()).toBeNull();
+    expect(log).toEqual(['Y dropped W', 'Y done']);
+    dead(box.t);
+  });
+
+
   it('a tasklet blocked receiving: off the queue, balance restored, no finally', () => {
     const ch = new Channel<number>();
     const log: string[] = [];
