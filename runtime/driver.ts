@@ -162,7 +162,9 @@ function driveAll(m: Tasklet): void {
         }
         rt.u = 0;
         const nx = rt.head as Tasklet | null;
-        if (nx !== null && rt.quiet && rt.sk !== SK_PREEMPT) {
+        const sk = rt.sk;
+        if (nx !== null && rt.quiet && sk !== SK_PREEMPT) {
+          if (sk === SK_SWITCHED) rt.back = null; // committed: nothing to undo
           rt.sk = SK_NONE;
           rt.cur = t = nx; // commit()'s common case, inline
         } else {

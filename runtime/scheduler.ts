@@ -4,7 +4,7 @@
 // so that a boundary found during the unwind can still undo the primitive.
 import {
   rt, Bomb, K_BLOCKED, K_PAUSED, K_SCHED, K_WAITING, F_SEND, F_WATCH, F_ITER, F_TIMED, W_MASK,
-  W_SLEEP, W_PROMISE, W_JOIN, SK_NONE, SK_PREEMPT, SK_SOFT, NO_TICKS,
+  W_SLEEP, W_PROMISE, W_JOIN, SK_NONE, SK_PREEMPT, SK_SOFT, SK_SWITCHED, NO_TICKS,
 } from './rt.js';
 import { StacklessError, M } from './errors.js';
 import { kind, setKind, ringAppend } from './ring.js';
@@ -108,6 +108,7 @@ export function suspendTasklet(sk: number, nx: Tasklet | null): undefined {
 export function commit(): void {
   const sk = rt.sk;
   rt.sk = SK_NONE;
+  if (sk === SK_SWITCHED) rt.back = null; // committed: nothing to undo
   let nx = sk === SK_PREEMPT ? null : (rt.head as Tasklet | null);
   if (nx !== null && rt.quiet) {
     // the common switch: no watchdog timing, no callback, a known next tasklet
