@@ -6,6 +6,7 @@ export { createEngine, Engine, type EngineOptions, type StartOptions, type RunIn
 export { step, sleep, signal, child, type ChildOptions } from './primitives.js';
 export { sqliteStore, SqliteStore, DEFAULT_DB } from './sqlite.js';
 export { postgresStore, PostgresStore, type PostgresStoreOptions } from './postgres.js';
+export { migration, withMigrations, type Migration, type OldFrame, type ResumeAt } from './migrations.js';
 export { NonRetryableError, WorkflowError, type WorkflowErrorCode, type StoredError } from './errors.js';
 export type { StepOptions, StepContext, StepFn } from './steps.js';
 export type { DrainReport } from './runner.js';

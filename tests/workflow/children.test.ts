@@ -2,7 +2,7 @@
 // with the child's result (or its error), and a parent resumed after a crash finds its child again.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, sqliteStore, type Engine, type SqliteStore } from '../../workflow/index.js';
-import { family, parentOfFailing } from './programs/children.js';
+import { family, parentOfFailing, waitsForApproval } from './programs/children.js';
 import { tempDb } from './helpers.js';
 
 let engine: Engine;
@@ -29,5 +29,24 @@ describe('child workflows (SQLite)', () => {
     await engine.drain();
     expect((await engine.get('pf')).result).toBe("caught CHILD_FAILED: child run 'pf/0' failed: TypeError: bad input in the workflow");
     expect((await engine.get('pf/0')).status).toBe('failed');
+  });
+
+  it('a parent parked on a child that waits for a signal resumes in a new engine when the child ends', async () => {
+    await engine.start(waitsForApproval, [], { id: 'w' });
+    expect(await engine.drain()).toMatchObject({ loaded: 2, parked: 2, finished: 0 });
+    expect(await engine.get('w')).toMatchObject({ status: 'waiting', waitingFor: ['\u0001child:w/0'] });
+    expect(await engine.get('w/0')).toMatchObject({ status: 'waiting', waitingFor: ['decision'] });
+    await engine.close();
+    const again = createEngine({ store: sqliteStore(db) });
+    try {
+      await again.signal('w/0', 'decision', { ok: true, by: 'kim' });
+      expect(await again.drain()).toMatchObject({ loaded: 2, finished: 2 });
+      expect((await again.get('w')).result).toBe('child said: paid 9, approved by kim');
+      expect((await again.journal('w')).map((j) => [j.kind, j.name])).toEqual([
+        ['started', null], ['child', 'w/0'], ['child', 'w/0'], ['finished', null],
+      ]);
+    } finally {
+      await again.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Child workflows for tests/workflow/postgres.test.ts and children.test.ts.
 import { child, step, WorkflowError } from '../../../workflow/index.js';
-import { order, thrower } from './flows.js';
+import { approval, order, thrower } from './flows.js';
 
 export function square(k: number): number {
   'use tasklet';
@@ -32,4 +32,10 @@ export function parentWithId(id: string): string {
   } catch (e) {
     return `caught ${(e as WorkflowError).code}: ${(e as Error).message}`;
   }
+}
+
+/** A child that waits for a signal: the parent stays parked on it, across engines. */
+export function waitsForApproval(): string {
+  'use tasklet';
+  return `child said: ${child(approval, [9])}`;
 }
