@@ -5,8 +5,9 @@
 //   wfResume       10,000 runs parked in a durable sleep by one process, resumed and finished by
 //                  a new process ("after a restart"): the time of that process's one drain
 //   wfPostgres     steps per second across 4 worker processes on a Postgres store (a throwaway
-//                  cluster with fsync on, started here): 400 runs x 25 steps; the window is from
-//                  the first step's journal entry to the last run's end, as the server recorded them
+//                  cluster with fsync on, started here): 400 runs x 25 steps, started before the
+//                  workers; the workers load and connect, then all four start together; the window
+//                  is from the first step's journal entry to the last run's end, as the server recorded them
 //
 // Every figure runs the built package (dist/) in child processes through
 // `node --import stackless/register`, and reports CPU time next to wall time: on a shared
@@ -125,17 +126,26 @@ async function wfPostgres() {
       for (let round = 0; round < 2; round++) {
         const schema = `bench${round}`;
         const started = runJson([workerProgram, 'start', cluster.url, schema, String(RUNS), String(STEPS)]);
-        const pg0 = cpuOf(postmaster);
+        // the workers load and connect first; all four start working together on SIGUSR2
         workers = [0, 1, 2, 3].map((i) => {
           const child = spawn(process.execPath, ['--import', registerUrl, workerProgram, 'work', cluster.url, schema, `w${i}`], {
-            cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+            cwd: root, env: { ...process.env, NODE_OPTIONS: '', WAIT_GO: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
           });
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (d) => (out += d));
-          child.stderr.on('data', (d) => (err += d));
-          return { child, done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err }))) };
+          const w = { child, out: '', err: '' };
+          child.stdout.on('data', (d) => (w.out += d));
+          child.stderr.on('data', (d) => (w.err += d));
+          w.done = new Promise((resolve) => child.on('exit', (code) => resolve({ code, out: w.out, err: w.err })));
+          return w;
         });
+        const readyBy = Date.now() + 60_000;
+        while (!workers.every((w) => w.out.includes('"ready"'))) {
+          const dead = workers.find((w) => w.child.exitCode !== null);
+          if (dead) throw new Error(`a worker died before it was ready: ${dead.err.trim().split('\n').slice(0, 3).join(' | ')}`);
+          if (Date.now() > readyBy) throw new Error('the workers were not ready in 60 s');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const pg0 = cpuOf(postmaster);
+        for (const w of workers) w.child.kill('SIGUSR2');
         const deadline = Date.now() + 60_000;
         for (;;) {
           const n = Number((await db.query(`SELECT count(*) AS n FROM ${schema}.runs WHERE status = 'finished'`)).rows[0].n);

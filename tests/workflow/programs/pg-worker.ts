@@ -5,7 +5,8 @@
 // `start` starts the runs (ids j0..j<runs-1>) and exits. `work` works until SIGTERM, then
 // releases its leases and exits 0. With STEP_LOG=<file> every execution of a step's function
 // appends "<run id> <step index>" to that file (what ran where, and how often); STEP_MS is
-// how long a step's function waits (default 0); LEASE_MS the lease (default 3000).
+// how long a step's function waits (default 0); LEASE_MS the lease (default 3000). With
+// WAIT_GO=1 a worker connects, prints {"ready": name} and starts working on SIGUSR2.
 import { appendFileSync } from 'node:fs';
 import { createEngine, postgresStore, step } from 'stackless/workflow';
 
@@ -43,6 +44,13 @@ if (mode === 'start') {
   const engine = createEngine({ store: postgresStore(url, { schema }), worker: arg, leaseMs: Number(process.env.LEASE_MS ?? 3000) });
   const ac = new AbortController();
   process.on('SIGTERM', () => ac.abort());
+  if (process.env.WAIT_GO) {
+    // for the figure: connect and set up first, say so, and start working on SIGUSR2 (all workers at once)
+    await engine.store.nextWakeFor(arg);
+    const go = new Promise((resolve) => process.once('SIGUSR2', resolve));
+    console.log(JSON.stringify({ ready: arg }));
+    await go;
+  }
   const c0 = process.cpuUsage();
   await engine.work({ signal: ac.signal, pollMs: 250 });
   await engine.close();
