@@ -95,6 +95,10 @@ export class Engine extends Runner {
 
   private readonly byFn = new Map<Function, FunctionEntry>();
   private readonly inflight = new Set<Promise<void>>();
+  /** A step, child start or write ended since the drain loop last looked. */
+  private woken = false;
+  /** The error of a tracked promise (a store write that failed): the drain throws it. */
+  private failure: { error: unknown } | null = null;
   private draining: Promise<DrainReport> | null = null;
   private poke: (() => void) | null = null;
   private closed = false;
@@ -165,12 +169,19 @@ export class Engine extends Runner {
       }
       if (this.closed) return report;
       if (this.loaded.size === 0 && !this.nudged && !more) return report;
+      this.woken = false;
       await this.runScheduler();
       if (await this.settle(report)) continue;
       if (more && this.loaded.size < this.maxRuns) continue;
       if (this.inflight.size > 0 || this.nudged) {
-        if (!this.nudged) await Promise.race([...this.inflight, new Promise<void>((r) => (this.poke = r))]);
+        // woken by the next completion (one promise, not a race over every step in flight)
+        if (!this.nudged && !this.woken) await new Promise<void>((r) => (this.poke = r));
         this.poke = null;
+        if (this.failure !== null) {
+          const { error } = this.failure;
+          this.failure = null;
+          throw error;
+        }
       } else if (this.loaded.size > 0) {
         // loaded runs, none runnable, nothing in flight: only a checkpoint being written can change that
         await new Promise<void>((r) => {
@@ -377,8 +388,16 @@ export class Engine extends Runner {
   }
 
   private track(p: Promise<void>): void {
-    const tracked: Promise<void> = p.finally(() => this.inflight.delete(tracked));
-    this.inflight.add(tracked);
+    const done = () => {
+      this.inflight.delete(p);
+      this.woken = true;
+      this.poke?.();
+    };
+    p.then(done, (error) => {
+      this.failure ??= { error };
+      done();
+    });
+    this.inflight.add(p);
   }
 
   /** Journal entries outside a checkpoint, written in order with the run's other writes' order not mattering. */

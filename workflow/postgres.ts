@@ -127,8 +127,10 @@ export class PostgresStore implements EngineStore {
             wake_at bigint, waiting_for text[], cancel smallint NOT NULL DEFAULT 0, result text, error text, frames text,
             steps integer NOT NULL DEFAULT 0, checkpoints integer NOT NULL DEFAULT 0,
             created_at bigint NOT NULL, updated_at bigint NOT NULL, seq bigserial, parent text,
-            owner text, lease bigint NOT NULL DEFAULT 0, lease_until bigint);
-          CREATE INDEX runs_live ON ${this.t('runs')} (updated_at) WHERE status IN ('running', 'waiting');
+            owner text, lease bigint NOT NULL DEFAULT 0, lease_until bigint) WITH (fillfactor = 70);
+          -- no index on a column a step checkpoint changes (updated_at, snapshot, steps...): with room
+          -- left on the page (fillfactor), the update of a checkpoint is a HOT update, no index written
+          CREATE INDEX runs_live ON ${this.t('runs')} (seq) WHERE status IN ('running', 'waiting');
           CREATE INDEX runs_status ON ${this.t('runs')} (status, created_at, seq);
           CREATE INDEX runs_owner ON ${this.t('runs')} (owner) WHERE owner IS NOT NULL;
           CREATE TABLE ${this.t('journal')} (
@@ -283,7 +285,7 @@ export class PostgresStore implements EngineStore {
            AND (r.owner IS NULL OR r.lease_until < ${NOW})
            AND (r.status = 'running' OR r.wake_at <= $3 OR r.cancel = 1
                 OR EXISTS (SELECT 1 FROM ${this.t('inbox')} i WHERE i.run_id = r.id AND i.name = ANY(r.waiting_for)))
-         ORDER BY r.updated_at LIMIT $4
+         ORDER BY r.seq LIMIT $4
          FOR UPDATE SKIP LOCKED)
        UPDATE ${this.t('runs')} r SET owner = $5, lease = r.lease + 1, lease_until = ${NOW} + $6
        FROM c WHERE r.id = c.id
