@@ -90,6 +90,16 @@ function loopClosures(log: string[]): number {
   return s;
 }
 
+function twoSameName(log: string[]): number {
+  'use tasklet';
+  let f = () => 1;
+  const first = f;
+  f = () => 2; // a second closure named f in one function: its own factory id
+  schedule();
+  log.push(`${first()} ${f()}`);
+  return first() + f();
+}
+
 // ---- built-in iterators ----
 function iterate(log: string[], xs: unknown[], s: string, m: Map<string, number>, set: Set<number>, ta: Uint8Array): number {
   'use tasklet';
@@ -206,6 +216,17 @@ describe('closures', () => {
     const { trips, ref } = everyStep(mapper, () => [[], [1, 2, 3]]);
     expect(trips).toBeGreaterThanOrEqual(3);
     expect(ref[0]).toEqual(['map 1', 'map 2', 'map 3']);
+  });
+
+  it('two closures with one name in one function have distinct factory ids', () => {
+    const { trips, ref } = everyStep(twoSameName, () => [[]]);
+    expect(trips).toBe(1);
+    expect(ref[0]).toEqual(['1 2']);
+    const t = spawn(twoSameName, []);
+    schedule();
+    const data = viaJson(snapshot(t));
+    t.kill();
+    expect(data.factories!.map((f) => f[0]).sort()).toEqual([`${ID}#twoSameName/f`, `${ID}#twoSameName/f~2`]);
   });
 
   it('closures made in a loop keep their own iteration environment', () => {

@@ -88,10 +88,35 @@ function linkFactories(ast: t.File, file: FileState): Set<string> {
     list.push(d.id.name);
     byFactory.set(owner, list);
   }
+  // factory metadata objects by name, to make their ids unique: two closures of one function
+  // may get the same name (`let f = () => 1; ... f = () => 2;`), and a second registration
+  // under one id would replace the first
+  const factoryMetas = new Map<string, { id: t.StringLiteral; at: number }>();
+  for (const stmt of ast.program.body) {
+    if (!t.isVariableDeclaration(stmt) || stmt.declarations.length !== 1) continue;
+    const d = stmt.declarations[0];
+    if (!t.isIdentifier(d.id) || !t.isObjectExpression(d.init)) continue;
+    const prop = (key: string) => (d.init as t.ObjectExpression).properties.find((p): p is t.ObjectProperty => t.isObjectProperty(p) && t.isIdentifier(p.key, { name: key }))?.value;
+    const id = prop('id');
+    const line = prop('line');
+    const column = prop('column');
+    if (t.isStringLiteral(id) && t.isNumericLiteral(line) && t.isNumericLiteral(column)) factoryMetas.set(d.id.name, { id, at: line.value * 1e6 + column.value });
+  }
+  const seenIds = new Map<string, number>();
+  const calls: t.CallExpression[] = [];
   for (const stmt of ast.program.body) {
     if (!t.isExpressionStatement(stmt) || !t.isCallExpression(stmt.expression)) continue;
     const call = stmt.expression;
-    if (!t.isIdentifier(call.callee, { name: registerFactory }) || call.arguments.length !== 2) continue;
+    if (t.isIdentifier(call.callee, { name: registerFactory }) && call.arguments.length === 2) calls.push(call);
+  }
+  // in source order of the closures (line, column), so the ids are the same on every compile
+  const metas = calls.map((c) => (t.isIdentifier(c.arguments[0]) ? factoryMetas.get(c.arguments[0].name) : undefined)).filter((m) => m !== undefined);
+  for (const m of metas.sort((a, b) => a.at - b.at)) {
+    const n = (seenIds.get(m.id.value) ?? 0) + 1;
+    seenIds.set(m.id.value, n);
+    if (n > 1) m.id.value = `${m.id.value}~${n}`;
+  }
+  for (const call of calls) {
     const mk = call.arguments[1];
     if (t.isIdentifier(mk)) factories.add(mk.name);
     const metas = t.isIdentifier(mk) ? byFactory.get(mk.name) : undefined;
