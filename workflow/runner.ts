@@ -60,7 +60,13 @@ export abstract class Runner implements Host {
    */
   protected load(row: Claimed, report: DrainReport, skip: Set<string>): Live | null | Promise<null> {
     const { id } = row;
-    if (this.loaded.has(id)) return null;
+    const old = this.loaded.get(id);
+    if (old !== undefined) {
+      // claimed again by this worker under a newer lease (its lease had expired while it stalled):
+      // the copy in memory can no longer write; load the stored state afresh
+      if (!this.store.leases || row.lease <= old.lease) return null;
+      this.drop(old, report);
+    }
     if (row.corrupt !== undefined) return this.failStored(id, new WorkflowError('CORRUPT', row.corrupt), report, row);
     const entry = functionRegistry.get(row.fn);
     if (entry === undefined) {
