@@ -412,7 +412,7 @@ function unsupportedCode(o: object): string {
 function unsupportedWhat(o: object, proto: object): string {
   const tag = Object.prototype.toString.call(o).slice(8, -1);
   if (tag.endsWith(' Iterator')) {
-    return `a built-in ${tag} (a for-of loop over an array, string, Map or Set; its position cannot be read yet, see runtime/snapshot/NEEDS.md)`;
+    return `a built-in ${tag}, whose position cannot be read (only the iterators of for-of loops over built-in collections are saveable; this one is kept in a variable, or used by destructuring or spread)`;
   }
   if (o instanceof WeakMap || o instanceof WeakSet || o instanceof Promise || tag === 'Generator' || tag === 'AsyncGenerator') {
     return `a ${tag} cannot be saved`;
