@@ -205,7 +205,7 @@ describe('fuzz (fast-check)', () => {
         for (const [path, what, v] of muts) mutate(d, path, what, v);
         code(d);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
     );
   });
 
@@ -220,7 +220,7 @@ describe('fuzz (fast-check)', () => {
         for (const [path, what, v] of muts) mutate(d, path, what, v);
         code(d);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
     );
   });
 
