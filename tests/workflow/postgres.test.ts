@@ -168,6 +168,26 @@ describe('leases and fencing', () => {
     await b.close();
   });
 
+  it('a worker renews its lease while a step runs longer than the lease: no other worker takes the run', async () => {
+    const { schema } = fresh();
+    const a = createEngine({ store: postgresStore(cluster.url, { schema }), worker: 'A', leaseMs: 400 });
+    const b = createEngine({ store: postgresStore(cluster.url, { schema }), worker: 'B', leaseMs: 400 });
+    await a.start(longStep, [1200], { id: 'R' });
+    const draining = a.drain();
+    while ((await sql(`SELECT owner FROM ${schema}.runs WHERE id = 'R'`))[0].owner !== 'A') await pause(5);
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await pause(200); // 1 s in all: the lease (400 ms) would have expired twice without renewal
+      expect(await b.drain()).toMatchObject({ loaded: 0 }); // still leased to A
+      seen.push(Number((await sql(`SELECT lease_until FROM ${schema}.runs WHERE id = 'R'`))[0].lease_until));
+    }
+    expect(new Set(seen.filter((x) => x > 0)).size).toBeGreaterThan(1); // lease_until moved on: renewed
+    expect(await draining).toMatchObject({ loaded: 1, finished: 1, lost: 0 });
+    expect((await a.get('R')).result).toBe('long result');
+    await a.close();
+    await b.close();
+  });
+
   it('two engines draining at once never load the same run', async () => {
     const { schema } = fresh();
     const a = createEngine({ store: postgresStore(cluster.url, { schema }), worker: 'A' });
