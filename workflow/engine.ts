@@ -387,6 +387,10 @@ export class Engine extends Runner {
     })());
   }
 
+  protected later(p: unknown): void {
+    if (p instanceof Promise) this.track(p.then(() => {}));
+  }
+
   private track(p: Promise<void>): void {
     const done = () => {
       this.inflight.delete(p);

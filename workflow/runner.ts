@@ -195,13 +195,30 @@ export abstract class Runner implements Host {
     return true;
   }
 
+  /** Keeps track of a write that is not part of a checkpoint (the drain waits for it). */
+  protected abstract later(p: unknown): void;
+
   protected kill(live: Live): void {
     live.cancelling = true;
     live.killed = true;
     live.clean = false;
     live.step = null;
     live.ctx.sleepUntil = null;
+    const childId = live.ctx.waitChild ?? null;
     live.ctx.waitChild = null;
+    if (childId !== null) {
+      // a cancelled parent cancels the child it waits for (one that has ended already stays as it is)
+      const claim = () => {
+        this.nudged = true; // the child is due now: claim it
+      };
+      try {
+        const r: unknown = this.store.requestCancel(childId);
+        if (r instanceof Promise) this.later(r.then(claim, () => {}));
+        else claim();
+      } catch {
+        // it ended already
+      }
+    }
     if (live.t.alive) live.t.kill({ pending: true });
   }
 

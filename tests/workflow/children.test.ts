@@ -49,4 +49,14 @@ describe('child workflows (SQLite)', () => {
       await again.close();
     }
   });
+
+  it('cancelling a parent that waits for a child cancels the child too', async () => {
+    await engine.start(waitsForApproval, [], { id: 'c' });
+    await engine.drain();
+    await engine.cancel('c');
+    expect(await engine.drain()).toMatchObject({ cancelled: 2 });
+    expect((await engine.get('c')).status).toBe('cancelled');
+    expect((await engine.get('c/0')).status).toBe('cancelled');
+    expect((await engine.journal('c/0')).map((j) => j.kind)).toEqual(['started', 'cancel', 'cancelled']);
+  });
 });

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, postgresStore, WorkflowError, type Engine, type PostgresStore } from '../../workflow/index.js';
 import { approval, calls, cancellable, cleanups, collector, fragile, fragileState, longStep, napper, order } from './programs/flows.js';
-import { family, parentOfFailing, parentWithId } from './programs/children.js';
+import { family, parentOfFailing, parentWithId, waitsForApproval } from './programs/children.js';
 import { startPostgres, type Cluster } from './programs/pg-cluster.mjs';
 
 let cluster: Cluster;
@@ -131,6 +131,22 @@ describe('child workflows on Postgres', () => {
     expect((await engine.journal('fam')).map((j) => `${j.kind} ${j.name ?? ''}`.trim())).toEqual([
       'started', 'child fam/0', 'child fam/0', 'child fam/1', 'child fam/1', 'child fam/2', 'child fam/2', 'finished',
     ]);
+    await engine.close();
+  });
+
+  it('a parent parked on a child resumes when the child ends in another engine; cancelling a parent cancels its child', async () => {
+    const { engine, schema } = fresh();
+    await engine.start(waitsForApproval, [], { id: 'w' });
+    await engine.start(waitsForApproval, [], { id: 'c' });
+    expect(await engine.drain()).toMatchObject({ loaded: 4, parked: 4 });
+    const other = createEngine({ store: postgresStore(cluster.url, { schema }), worker: 'other' });
+    await other.signal('w/0', 'decision', { ok: true, by: 'lee' });
+    expect(await other.drain()).toMatchObject({ finished: 2 }); // the child, then its parent
+    expect((await engine.get('w')).result).toBe('child said: paid 9, approved by lee');
+    await other.cancel('c');
+    expect(await other.drain()).toMatchObject({ cancelled: 2 });
+    expect((await engine.get('c/0')).status).toBe('cancelled');
+    await other.close();
     await engine.close();
   });
 
