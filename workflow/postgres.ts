@@ -13,6 +13,7 @@
 //   or one transaction for a settle pass: a crash leaves the old state or the new one.
 // - Waking: starts, signals, cancels, retries, a child's end and released leases NOTIFY the
 //   schema's channel; workers LISTEN on it (engine.work()).
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as PG from 'pg';
 import { WorkflowError } from './errors.js';
@@ -154,8 +155,9 @@ export class PostgresStore implements EngineStore {
     if (this.ready === null || this.closed) await this.setup();
     else await this.ready;
     // the engine's statements are few and fixed: prepared once per connection, by name
+    // named by a hash of the text: two stores on one pg.Pool give one statement one name
     let name = this.names.get(text);
-    if (name === undefined) this.names.set(text, (name = `stackless_${this.schema}_${this.names.size}`));
+    if (name === undefined) this.names.set(text, (name = `stackless_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`));
     return (await on.query({ name, text, values, types: this.types })).rows as Row[];
   }
   private readonly names = new Map<string, string>();

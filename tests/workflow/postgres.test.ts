@@ -90,10 +90,16 @@ describe('the engine on Postgres', () => {
 
   it('works on a pg.Pool the caller owns, and leaves it open', async () => {
     const pool = new pg.Pool({ connectionString: cluster.url, max: 3 });
-    const engine = createEngine({ store: postgresStore(pool, { schema: `pool${++n}` }) });
+    const schema = `pool${++n}`;
+    const engine = createEngine({ store: postgresStore(pool, { schema }) });
     await engine.start(order, ['pen', 2], { id: 'p' });
+    // a second store on the same pool (say, the CLI's) shares its connections and prepared statements
+    const reader = postgresStore(pool, { schema });
+    expect((await reader.listRuns()).map((r) => r.id)).toEqual(['p']);
     await engine.drain();
     expect((await engine.get('p')).result).toBe('pen x2: 14');
+    expect((await reader.getRun('p'))?.status).toBe('finished');
+    await reader.close();
     await engine.close();
     expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     await pool.end();
