@@ -155,9 +155,10 @@ export function atomic<R>(fn: () => R): R {
   }
   if (rt.u !== 0) {
     const rec: Frame = { f: atomic, pc: 1, up: null, t, old };
-    rt.last = rt.last.up = rec;
+    if (r !== undefined) (r as Frame).up = rec;
+    else rt.inner = rec;
     if (tk !== atomic) return rt.boundary(rec) as R;
-    return undefined as R;
+    return rec as R;
   }
   restoreAtomic(t, old);
   return r;

@@ -53,9 +53,10 @@ function loop(m: number, a: unknown[], cb: Cb, th: unknown, i: number, n: number
     if (rt.u !== 0) {
       const self = HELPER[m];
       const rec: Frame = { f: self, pc: 0, up: null, md: m, a, cb, t: th, i, n, acc, x };
-      rt.last = rt.last.up = rec;
+      if (r !== undefined) (r as Frame).up = rec;
+      else rt.inner = rec;
       if (tk !== self) return rt.boundary(rec);
-      return undefined;
+      return rec;
     }
     pending = true;
   }
@@ -184,9 +185,10 @@ function sortLoop(s: SortState, r: unknown, pending: boolean, tk: unknown): unkn
       r = s.cmp(src[s.i], src[s.j]);
       if (rt.u !== 0) {
         const rec: Frame = { f: $sort, pc: 0, up: null, s };
-        rt.last = rt.last.up = rec;
+        if (r !== undefined) (r as Frame).up = rec;
+        else rt.inner = rec;
         if (tk !== $sort) return rt.boundary(rec);
-        return undefined;
+        return rec;
       }
       pending = true;
       continue;

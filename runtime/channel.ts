@@ -161,12 +161,13 @@ export class Channel<T = unknown> implements Chan, Iterable<T>, Iterator<T> {
       if (r.done) return n;
       const send = this.send;
       rt.tok = send;
-      send.call(this, r.value);
+      const sent: unknown = send.call(this, r.value);
       if (rt.u !== 0) {
         const rec: Frame = { f: SENDSEQ, pc: 1, up: null, th: this, it, n };
-        rt.last = rt.last.up = rec;
+        if (sent !== undefined) (sent as Frame).up = rec;
+        else rt.inner = rec;
         if (tk !== SENDSEQ) return rt.boundary(rec) as number;
-        return undefined as unknown as number;
+        return rec as unknown as number;
       }
       n++;
     }

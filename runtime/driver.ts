@@ -23,15 +23,17 @@ export function $ret(): unknown {
   return rt.rv;
 }
 
-/** Closes the chain built by an unwind on top of `below`; returns its innermost record. */
-function closeChain(below: Frame | null): Frame {
-  let last = rt.last;
-  if (last === rt.anchor) last = rt.anchor.up = { f: $ret, pc: 0, up: null };
-  last.up = below;
-  const top = rt.anchor.up as Frame;
-  rt.anchor.up = null;
-  rt.last = rt.anchor;
-  return top;
+/**
+ * Closes the chain an unwind built on top of `below`: `outer` is what the unwound call
+ * returned (its outermost record, or undefined when the primitive that suspended had no
+ * compiled frame above it). Returns the innermost record.
+ */
+function closeChain(below: Frame | null, outer: unknown): Frame {
+  if (outer === undefined) return { f: $ret, pc: 0, up: below };
+  (outer as Frame).up = below;
+  const inner = rt.inner as Frame;
+  rt.inner = null;
+  return inner;
 }
 
 function callArgs(fn: Function, a: unknown[]): unknown {
@@ -91,7 +93,7 @@ function start(t: Tasklet): Frame | null {
     finish(t, v, k);
     return null;
   }
-  const F = (t._top = closeChain(null));
+  const F = (t._top = closeChain(null, v));
   if (unwound()) return null;
   return F;
 }
@@ -143,7 +145,7 @@ function driveAll(m: Tasklet): void {
       }
       if (kin === 1 && k === 1 && v === vin) noteUnwound(v, F, DRIVE_ALL); // F did not catch it
       if (rt.u !== 0) {
-        const top = closeChain(up);
+        const top = closeChain(up, v);
         t._top = top;
         if (rt.u === 2) {
           rt.u = 0;
@@ -339,7 +341,7 @@ function undoValue(rec: Frame): unknown {
 function boundary(rec: Frame, inPlace = false): unknown {
   let v: unknown;
   let k: 0 | 1 = 0;
-  let F = closeChain(null);
+  let F = closeChain(null, rec);
   let retried: Frame | null = null; // the record last resumed at its retry entry
   let up0: Frame | null = null;
   for (;;) {
@@ -370,7 +372,7 @@ function boundary(rec: Frame, inPlace = false): unknown {
     k = resumedKind;
     if (kin === 1 && k === 1 && v === vin) noteUnwound(v, F, BOUNDARY);
     if (rt.u !== 0) {
-      F = closeChain(up);
+      F = closeChain(up, v);
       continue;
     }
     retried = null;

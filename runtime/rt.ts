@@ -88,10 +88,12 @@ export class Rt {
   /** Value (rk = 0) or error (rk = 1) the resumed call site evaluates to. */
   rv: unknown = undefined;
   rk: 0 | 1 = 0;
-  /** Tail of the frame chain being built while unwinding. */
-  last: Frame;
-  /** Dummy head: `anchor.up` is the innermost frame saved by the current unwind. */
-  anchor: Frame;
+  /**
+   * Innermost record saved by the current unwind. Each unwinding frame returns its
+   * record to its caller, which links it below its own (`callee.up = mine`), so the
+   * outermost record arrives as the return value where the unwind ends.
+   */
+  inner: Frame | null = null;
   /**
    * Preemption counter: compiled code decrements it at loop back-edges and calls and
    * calls `rt.tick()` (as a call site) when it drops below zero.
@@ -143,13 +145,11 @@ export class Rt {
   idle: (() => void) | null = null;
 
   constructor() {
-    this.anchor = { f: Rt, pc: 0, up: null };
-    this.last = this.anchor;
   }
 
-  /** Called by the outermost compiled frame of a segment entered from ordinary code. */
-  boundary(record?: Frame): unknown {
-    return boundaryImpl(record ?? this.last);
+  /** Called by the outermost frame (its record) of a segment entered from ordinary code. */
+  boundary(record: Frame): unknown {
+    return boundaryImpl(record);
   }
 
   /**
@@ -157,8 +157,8 @@ export class Rt {
    * record and returns what the caller's call site evaluates to (`rk` = 1: throw
    * it there); the caller then carries on in place.
    */
-  boundaryHere(): unknown {
-    return boundaryImpl(this.last, true);
+  boundaryHere(record: Frame): unknown {
+    return boundaryImpl(record, true);
   }
 
   /** Slow path of preemption counting; compiled code calls it as a call site. */

@@ -86,8 +86,6 @@ export function suspend(sk: number, nx: Tasklet | null): unknown {
     return driveMain();
   }
   rt.u = 1;
-  rt.anchor.up = null;
-  rt.last = rt.anchor;
   return undefined;
 }
 
@@ -99,8 +97,6 @@ export function suspendTasklet(sk: number, nx: Tasklet | null): undefined {
   rt.sk = sk;
   if (nx !== null && rt.head !== nx) rt.head = nx;
   rt.u = 1;
-  rt.anchor.up = null;
-  rt.last = rt.anchor;
   return undefined;
 }
 

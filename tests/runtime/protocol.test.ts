@@ -155,9 +155,11 @@ describe('the exact compiled shape of protocol.md', () => {
           $pc = -2; rt.tok = ch!.receive; $v = ch!.receive();
           $pc = 2;
           if (rt.u !== 0) {
-            rt.last = rt.last.up = { f: twice, pc: 2, up: null, ch, a, b };
-            if ($tk !== twice) return rt.boundary();
-            return;
+            const rec: Frame = { f: twice, pc: 2, up: null, ch, a, b };
+            if ($v !== undefined) ($v as Frame).up = rec;
+            else rt.inner = rec;
+            if ($tk !== twice) return rt.boundary(rec);
+            return rec;
           }
         // falls through
         case 2:
@@ -165,9 +167,11 @@ describe('the exact compiled shape of protocol.md', () => {
           $pc = -4; rt.tok = ch!.receive; $v = ch!.receive();
           $pc = 4;
           if (rt.u !== 0) {
-            rt.last = rt.last.up = { f: twice, pc: 4, up: null, ch, a, b };
-            if ($tk !== twice) return rt.boundary();
-            return;
+            const rec: Frame = { f: twice, pc: 4, up: null, ch, a, b };
+            if ($v !== undefined) ($v as Frame).up = rec;
+            else rt.inner = rec;
+            if ($tk !== twice) return rt.boundary(rec);
+            return rec;
           }
         // falls through
         case 4:

@@ -215,6 +215,9 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
       p.replaceWith(t.identifier(newTargetLocal));
     }
   });
+  // a private method names itself through `this` (`this.#m`): its record must keep `this`
+  // for the check on the way out to work in a resumed activation
+  if (self && t.isMemberExpression(self) && t.isThisExpression(self.object)) usesThis = true;
   return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName, metaName, markedByMeta };
 }
 

@@ -95,8 +95,15 @@ export function assemble(input: AssembleInput): t.Statement[] {
       t.expressionStatement(t.assignmentExpression('=', rec(), record(pc))),
       t.blockStatement(refill),
     );
-    const link = t.blockStatement([fill, t.expressionStatement(t.assignmentExpression('=', rt('last'), t.assignmentExpression('=', t.memberExpression(rt('last'), id('up')), rec())))]);
-    const out: t.Statement[] = [link];
+    // the call returned the callee's record while unwinding (undefined from the primitive
+    // that suspended, or after a spill started here): link it below this one, or this is
+    // the innermost record of the chain. No store into the long-lived `rt` per frame.
+    const link = t.ifStatement(
+      t.binaryExpression('!==', id(n.value), id('undefined')),
+      t.expressionStatement(t.assignmentExpression('=', t.memberExpression(id(n.value), id('up')), rec())),
+      t.expressionStatement(t.assignmentExpression('=', rt('inner'), rec())),
+    );
+    const out: t.Statement[] = [t.blockStatement([fill, link])];
     const m = mismatch();
     if (m) {
       // entered from ordinary code: nobody below will save, so the frames above are driven
@@ -105,7 +112,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
         t.ifStatement(
           m,
           t.blockStatement([
-            t.expressionStatement(t.assignmentExpression('=', id(n.value), t.callExpression(rt('boundaryHere'), []))),
+            t.expressionStatement(t.assignmentExpression('=', id(n.value), t.callExpression(rt('boundaryHere'), [rec()]))),
             t.ifStatement(
               t.binaryExpression('!==', rt('rk'), t.numericLiteral(0)),
               hasTry ? t.expressionStatement(t.assignmentExpression('=', id(n.resumeThrow), t.numericLiteral(1))) : t.throwStatement(id(n.value)),
@@ -115,7 +122,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
         ),
       );
     }
-    out.push(t.returnStatement());
+    out.push(t.returnStatement(rec()));
     return out;
   };
   // every call site leaves through one shared save block ($pc already holds its resume point)
@@ -148,8 +155,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
           ),
           t.blockStatement([
             t.expressionStatement(t.assignmentExpression('=', rt('u'), t.numericLiteral(2))),
-            // this frame is the innermost of the spill: start the chain at the anchor, resume at the retry entry
-            t.expressionStatement(t.assignmentExpression('=', rt('last'), rt('anchor'))),
+            // this frame is the innermost of the spill (nothing below it to link), resumed at the retry entry
+            t.expressionStatement(t.assignmentExpression('=', id(n.value), id('undefined'))),
             t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.binaryExpression('-', t.unaryExpression('-', id(n.pc)), t.numericLiteral(1)))),
             t.breakStatement(t.cloneNode(saveLabel)),
           ]),

@@ -159,9 +159,10 @@ export function tf(name: string, params: string[], body: Stmt[]): (...args: any[
                 inCall = false;
                 if (rt.u !== 0) {
                   const rec: Frame = { f: self, pc: 2 * pc + 1, up: null, L };
-                  rt.last = rt.last.up = rec;
+                  if (v !== undefined) (v as Frame).up = rec;
+                  else rt.inner = rec;
                   if (tk !== self) return rt.boundary(rec);
-                  return undefined;
+                  return rec;
                 }
                 op.to?.(L, v);
                 pc++;
@@ -189,11 +190,10 @@ export function tf(name: string, params: string[], body: Stmt[]): (...args: any[
           if (inCall && isOverflow(e)) {
             // the callee never ran: spill this frame and retry the call on a fresh stack
             rt.u = 2;
-            rt.last = rt.anchor;
             const rec: Frame = { f: self, pc: 2 * pc, up: null, L };
-            rt.last = rt.last.up = rec;
+            rt.inner = rec; // the innermost record of the spill
             if (tk !== self) return rt.boundary(rec);
-            return undefined;
+            return rec;
           }
           const h = L.$h?.pop();
           if (h === undefined) {
