@@ -46,7 +46,9 @@ export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
     s.at('<tasklet arguments>');
     return ['K', 'new', flags, fn, s.val(t._v)];
   }
-  const frames = encodeFrames(s, t._top as Frame);
+  // wait() and join() are restored at their call's retry entry (pc - 1): what is live there counts
+  const retry = k === K_WAITING && ((st & W_MASK) === W_PROMISE || (st & W_MASK) === W_JOIN);
+  const frames = encodeFrames(s, t._top as Frame, retry);
   s.at('<tempval>');
   if (k === K_PAUSED || k === K_SCHED) return ['K', k === K_PAUSED ? 'paused' : 'runnable', flags, frames, s.val(t._v)];
   if (k === K_BLOCKED) {
@@ -127,7 +129,7 @@ export function hasPc(m: Meta, pc: number): boolean {
 }
 
 /** The frame chain, innermost first: [function, pc, ...locals in meta order, (this)]. */
-function encodeFrames(s: Saver, top: Frame): unknown[] {
+function encodeFrames(s: Saver, top: Frame, retry: boolean): unknown[] {
   const out: unknown[] = [];
   for (let f: Frame | null = top; f !== null; f = f.up) {
     const m = f.m as Meta | undefined;
@@ -152,7 +154,7 @@ function encodeFrames(s: Saver, top: Frame): unknown[] {
       }
       const rec: unknown[] = [fn, f.pc];
       const locals = m.locals;
-      const dead = deadSlots(m, f.pc);
+      const dead = deadSlots(m, retry && f === top ? f.pc - 1 : f.pc);
       for (let i = 0; i < locals.length; i++) {
         if (dead !== null && dead[i] === 1) {
           rec.push(s.undef); // a compiler temporary not read again from this resume point

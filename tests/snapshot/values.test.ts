@@ -151,7 +151,7 @@ describe('snapshot values', () => {
     expect(codeOf(() => snapshot({ [Symbol('s')]: 1 }))).toMatch(/^SYMBOL_KEY/);
     expect(codeOf(() => snapshot(JSON.parse('{"__proto__": 1}')))).toMatch(/^PROTO_KEY/);
     expect(codeOf(() => snapshot([1, 2].values()))).toMatch(/^UNSUPPORTED_ITERATOR: cannot save root #0: a built-in Array Iterator, whose position cannot be read \(only the iterators of for-of loops/);
-    const strings = ((s: TemplateStringsArray) => s)`a${1}b`;
+    const strings = ((s: TemplateStringsArray, ..._v: unknown[]) => s)`a${1}b`;
     expect(codeOf(() => snapshot({ strings }))).toMatch(/^UNSUPPORTED_VALUE: cannot save root #0\.strings: an array with non-enumerable properties/);
     expect(codeOf(() => snapshot(Buffer.from('x')))).toMatch(/^UNREGISTERED_CLASS/);
   });

@@ -47,6 +47,7 @@ export function emitRegistrations(ast: t.File, file: FileState): void {
   const factories = linkFactories(ast, file);
   registerModuleValues(ast, file, factories);
   registerModule(file);
+  emitLiveness(ast, file);
 }
 
 /** 32-bit FNV-1a, as hex: stable across runs and platforms. */
@@ -163,4 +164,276 @@ function registerModuleValues(ast: t.File, file: FileState, factories: Set<strin
       for (const d of decl.declarations) if (t.isIdentifier(d.id)) file.registrations.push(value(d.id.name));
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Liveness of compiler temporaries at resume points (runtime/snapshot/NEEDS.md §3)
+//
+// For each compiled function, `live: { [pc]: [slot, ...] }` is added to its metadata: the
+// indexes (into `locals`) of the temporaries (`$t…`) that may still be read after resuming at
+// `pc`. A snapshot saves the other temporaries as undefined. The analysis reads the emitted
+// state machine (`switch ($pc)` in `$loop: for (;;) try { ... } catch { ... }`) backwards,
+// case by case, to a fixed point: a plain `$tN = e;` at the top of a case's statement list kills
+// `$tN`; any other mention of a temporary counts as a read; `$pc = X; continue $loop` and a
+// suspension (`break $save`, resumed at the last `$pc = X`) are edges to case X; anything in
+// the try may throw into the catch, whose reads and `$pc = X` targets are live everywhere.
+// Whatever it does not recognise (another jump shape, a computed `$pc`) leaves the function
+// without `live`, so snapshots keep every temporary: unknown never means dead.
+
+const TEMP = /^\$t\d/;
+
+class Unknown extends Error {}
+
+interface FnShape {
+  pcVar: string;
+  meta: t.ObjectExpression;
+  fn: t.Node;
+}
+
+function children(node: t.Node): t.Node[] {
+  const out: t.Node[] = [];
+  for (const k of t.VISITOR_KEYS[node.type] ?? []) {
+    const v = (node as unknown as Record<string, unknown>)[k];
+    if (Array.isArray(v)) {
+      for (const x of v) if (x && typeof (x as t.Node).type === 'string') out.push(x as t.Node);
+    } else if (v && typeof (v as t.Node).type === 'string') out.push(v as t.Node);
+  }
+  return out;
+}
+
+function emitLiveness(ast: t.File, file: FileState): void {
+  const metas = new Map<string, t.ObjectExpression>();
+  for (const stmt of file.metas) {
+    const d = (stmt as t.VariableDeclaration).declarations?.[0];
+    if (d && t.isIdentifier(d.id) && t.isObjectExpression(d.init)) metas.set(d.id.name, d.init);
+  }
+  if (metas.size === 0) return;
+  // compiled functions: the record literal { f, pc: $pc, up, m: $meta, ... } names both
+  const shapes: FnShape[] = [];
+  const seen = new Set<t.ObjectExpression>();
+  const walk = (node: t.Node, fn: t.Node | null): void => {
+    if (t.isFunction(node)) fn = node;
+    else if (t.isObjectExpression(node) && fn !== null) {
+      const get = (k: string) => node.properties.find((p): p is t.ObjectProperty => t.isObjectProperty(p) && !p.computed && t.isIdentifier(p.key, { name: k }))?.value;
+      const pc = get('pc');
+      const m = get('m');
+      if (t.isIdentifier(pc) && t.isIdentifier(m) && get('up') !== undefined && metas.has(m.name)) {
+        const meta = metas.get(m.name)!;
+        if (!seen.has(meta)) {
+          seen.add(meta);
+          shapes.push({ pcVar: pc.name, meta, fn });
+        }
+      }
+    }
+    for (const c of children(node)) walk(c, fn);
+  };
+  walk(ast.program, null);
+  for (const s of shapes) {
+    try {
+      const live = functionLiveness(s);
+      if (live !== null) s.meta.properties.push(t.objectProperty(t.identifier('live'), live));
+    } catch (e) {
+      if (!(e instanceof Unknown)) throw e;
+    }
+  }
+}
+
+function metaArray(meta: t.ObjectExpression, key: string): t.ArrayExpression | null {
+  const p = meta.properties.find((q): q is t.ObjectProperty => t.isObjectProperty(q) && t.isIdentifier(q.key, { name: key }));
+  return p && t.isArrayExpression(p.value) ? p.value : null;
+}
+
+function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | null {
+  const localsNode = metaArray(meta, 'locals');
+  const pcsNode = metaArray(meta, 'pcs');
+  if (localsNode === null || pcsNode === null) return null;
+  const slot = new Map<string, number>();
+  localsNode.elements.forEach((e, i) => {
+    if (t.isArrayExpression(e) && t.isStringLiteral(e.elements[0]) && TEMP.test(e.elements[0].value)) slot.set(e.elements[0].value, i);
+  });
+  const pcs: number[] = [];
+  for (let i = 0; i < pcsNode.elements.length; i += 3) {
+    const e = pcsNode.elements[i];
+    if (!t.isNumericLiteral(e)) return null;
+    pcs.push(e.value);
+  }
+  if (pcs.length === 0) return null;
+  // the dispatch: one `switch ($pc)` directly in the block of a try with a catch clause
+  let sw: t.SwitchStatement | null = null;
+  let handler: t.BlockStatement | null = null;
+  let count = 0;
+  const find = (node: t.Node): void => {
+    if (t.isFunction(node) && node !== fn) return;
+    if (t.isTryStatement(node) && node.handler) {
+      for (const s of node.block.body) {
+        if (t.isSwitchStatement(s) && t.isIdentifier(s.discriminant, { name: pcVar })) {
+          sw = s;
+          handler = node.handler.body;
+          count++;
+        }
+      }
+    }
+    for (const c of children(node)) find(c);
+  };
+  find(fn);
+  if (count !== 1 || sw === null || handler === null) return null;
+  const cases = (sw as t.SwitchStatement).cases;
+  const index = new Map<number, number>();
+  cases.forEach((c, i) => {
+    if (!t.isNumericLiteral(c.test)) throw new Unknown();
+    index.set(c.test.value, i);
+  });
+  for (const pc of pcs) if (!index.has(pc)) return null;
+  // inside the dispatch, $pc is only ever set to a constant (-X while a call is in progress)
+  const constantPcs = (node: t.Node): void => {
+    if (t.isAssignmentExpression(node) && t.isIdentifier(node.left, { name: pcVar })) {
+      const r = node.right;
+      if (node.operator !== '=' || !(t.isNumericLiteral(r) || (t.isUnaryExpression(r, { operator: '-' }) && t.isNumericLiteral(r.argument)))) throw new Unknown();
+    }
+    if (t.isUpdateExpression(node) && t.isIdentifier(node.argument, { name: pcVar })) throw new Unknown();
+    if (!t.isFunction(node)) for (const c of children(node)) constantPcs(c);
+  };
+  constantPcs(sw as t.SwitchStatement);
+  const last = cases[cases.length - 1].consequent;
+  const end = last[last.length - 1];
+  if (end === undefined || !(t.isReturnStatement(end) || t.isThrowStatement(end) || t.isContinueStatement(end))) return null;
+
+  const isPcAssign = (n: t.Node): n is t.ExpressionStatement =>
+    t.isExpressionStatement(n) && t.isAssignmentExpression(n.expression, { operator: '=' }) && t.isIdentifier(n.expression.left, { name: pcVar });
+  const pcLiteral = (n: t.ExpressionStatement): number | null => {
+    const r = (n.expression as t.AssignmentExpression).right;
+    return t.isNumericLiteral(r) ? r.value : t.isUnaryExpression(r, { operator: '-' }) && t.isNumericLiteral(r.argument) ? -r.argument.value : null;
+  };
+  const reads = (node: t.Node, into: Set<number>): void => {
+    if (t.isIdentifier(node)) {
+      const i = slot.get(node.name);
+      if (i !== undefined) into.add(i);
+      return;
+    }
+    for (const c of children(node)) {
+      if (t.isMemberExpression(node) && c === node.property && !node.computed) continue;
+      if ((t.isObjectProperty(node) || t.isObjectMethod(node)) && c === node.key && !node.computed) continue;
+      reads(c, into);
+    }
+  };
+  const liveIn: Array<Set<number>> = cases.map(() => new Set());
+  const target = (pc: number | null): Set<number> => {
+    const i = pc === null ? undefined : index.get(pc);
+    if (i === undefined) throw new Unknown();
+    return liveIn[i];
+  };
+  // the catch: its reads, and every case it can route to, are live wherever something may throw
+  const catchLive = (): Set<number> => {
+    const out = new Set<number>();
+    const scan = (node: t.Node): void => {
+      if (isPcAssign(node)) {
+        const r = (node.expression as t.AssignmentExpression).right;
+        const neg = (e: t.Node) => t.isUnaryExpression(e, { operator: '-' }) && t.isIdentifier(e.argument, { name: pcVar });
+        if (t.isNumericLiteral(r)) for (const x of target(r.value)) out.add(x);
+        // -$pc, -$pc - 1: the pc of a call in progress made positive (a resume point), not a jump
+        else if (!neg(r) && !(t.isBinaryExpression(r, { operator: '-' }) && neg(r.left) && t.isNumericLiteral(r.right, { value: 1 }))) throw new Unknown();
+      }
+      for (const c of children(node)) scan(c);
+    };
+    reads(handler as t.BlockStatement, out);
+    scan(handler as t.BlockStatement);
+    return out;
+  };
+  const union = (a: Set<number>, b: Iterable<number>): Set<number> => {
+    const out = new Set(a);
+    for (const x of b) out.add(x);
+    return out;
+  };
+  const hasJump = (node: t.Node): boolean => {
+    if ((t.isContinueStatement(node) || t.isBreakStatement(node)) && node.label) return true;
+    if (isPcAssign(node)) return true;
+    if (t.isFunction(node)) return false;
+    return children(node).some(hasJump);
+  };
+
+  let thrown = new Set<number>();
+  // live before `list`, given live after it and the last `$pc = X` before it
+  const listLive = (list: t.Statement[], after: Set<number>, pcBefore: number | null): Set<number> => {
+    const pcAt: Array<number | null> = [];
+    let pc = pcBefore;
+    for (const s of list) {
+      pcAt.push(pc);
+      if (isPcAssign(s)) pc = pcLiteral(s);
+    }
+    let live = after;
+    for (let j = list.length - 1; j >= 0; j--) live = stmtLive(list[j], live, pcAt[j]);
+    return live;
+  };
+  const stmtLive = (s: t.Statement, after: Set<number>, pcBefore: number | null): Set<number> => {
+    if (t.isExpressionStatement(s)) {
+      const e = s.expression;
+      if (isPcAssign(s)) return after;
+      const out = new Set(after);
+      if (t.isAssignmentExpression(e, { operator: '=' }) && t.isIdentifier(e.left) && slot.has(e.left.name)) {
+        out.delete(slot.get(e.left.name)!);
+        reads(e.right, out);
+      } else reads(e, out);
+      return union(out, thrown);
+    }
+    if (t.isContinueStatement(s)) {
+      if (s.label === null || s.label === undefined) throw new Unknown();
+      return union(target(pcBefore), []);
+    }
+    if (t.isBreakStatement(s)) {
+      if (s.label === null || s.label === undefined) throw new Unknown();
+      return union(target(pcBefore), []); // a suspension: resumed where $pc points
+    }
+    if (t.isReturnStatement(s) || t.isThrowStatement(s)) {
+      const out = new Set<number>();
+      if (s.argument) reads(s.argument, out);
+      return union(out, thrown);
+    }
+    if (t.isBlockStatement(s)) return listLive(s.body, after, pcBefore);
+    if (t.isIfStatement(s)) {
+      const out = new Set<number>();
+      reads(s.test, out);
+      const a = stmtLive(s.consequent, after, pcBefore);
+      const b = s.alternate ? stmtLive(s.alternate, after, pcBefore) : after;
+      return union(union(union(out, a), b), thrown);
+    }
+    if (t.isEmptyStatement(s)) return after;
+    // anything else (user code without call sites, try/catch, loops): no kills, no jumps out
+    if (hasJump(s)) {
+      // labelled jumps that stay inside it are fine; the compiler's own labels are not
+      const own = new Set<string>();
+      const labels = (n: t.Node): void => {
+        if (t.isLabeledStatement(n)) own.add(n.label.name);
+        if (!t.isFunction(n)) for (const c of children(n)) labels(c);
+      };
+      labels(s);
+      const check = (n: t.Node): void => {
+        if ((t.isContinueStatement(n) || t.isBreakStatement(n)) && n.label && !own.has(n.label.name)) throw new Unknown();
+        if (isPcAssign(n)) throw new Unknown();
+        if (!t.isFunction(n)) for (const c of children(n)) check(c);
+      };
+      check(s);
+    }
+    const out = new Set(after);
+    reads(s, out);
+    return union(out, thrown);
+  };
+
+  for (let round = 0; ; round++) {
+    if (round > 200) throw new Unknown();
+    thrown = catchLive();
+    let changed = false;
+    for (let i = cases.length - 1; i >= 0; i--) {
+      const after = i + 1 < cases.length ? liveIn[i + 1] : new Set<number>();
+      // entered by fall-through, a jump or a resume: $pc is not known until the case sets it
+      const now = listLive(cases[i].consequent, after, null);
+      if (now.size !== liveIn[i].size || [...now].some((x) => !liveIn[i].has(x))) {
+        liveIn[i] = union(liveIn[i], now);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  return t.objectExpression(
+    pcs.map((pc) => t.objectProperty(t.numericLiteral(pc), t.arrayExpression([...liveIn[index.get(pc)!]].sort((a, b) => a - b).map((x) => t.numericLiteral(x))))),
+  );
 }
