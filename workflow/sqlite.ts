@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { WorkflowError } from './errors.js';
 import {
-  childSignal, ENDED, LOST, STATUSES, type CancelState, type Checkpoint, type Claimed, type ClaimRequest, type EngineStore, type Ending,
+  childSignal, ENDED, STATUSES, type CancelState, type Checkpoint, type Claimed, type ClaimRequest, type EngineStore, type Ending,
   type Fence, type InboxRow, type JournalEntry, type ListFilter, type LoadState, type Lost, type NewRun, type RunRecord, type Store,
   type StoredJournalEntry, type Write,
 } from './store.js';
