@@ -16,7 +16,7 @@ import { preview } from './preview.js';
 import { emptyReport, Runner, type DrainReport } from './runner.js';
 import { sqliteStore } from './sqlite.js';
 import { runStep, type CheckedOptions, type StepFn } from './steps.js';
-import { LOST, type CancelState, type Checkpoint, type EngineStore, type ListFilter, type Lost, type RunStatus, type StoredJournalEntry } from './store.js';
+import { LOST, type CancelState, type EngineStore, type ListFilter, type Lost, type RunStatus, type StoredJournalEntry } from './store.js';
 import { parseJson, readValue, type FrameView } from './view.js';
 import { dropDeadTemporaries, saveable } from './scrub.js';
 
