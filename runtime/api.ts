@@ -9,7 +9,7 @@ import { StacklessError, M, boundaryError } from './errors.js';
 import { kind, setKind, ringAppend, ringRemove } from './ring.js';
 import {
   suspend, watches, wd, setWd, setBatch, setSoftDue, irqPending, setIrqPending, wakeable,
-  setScheduleCb, setErrorCb, type Watch,
+  setScheduleCb, setErrorCb, preemptNow, type Watch,
 } from './scheduler.js';
 import { checkSwitch } from './block.js';
 import { Tasklet } from './tasklet.js';
@@ -168,29 +168,6 @@ export function atomic<R>(fn: () => R): R {
 function tick(): void {
   const ok = rt.tok === Rt.prototype.tick;
   rt.tok = null;
-  const w = wd;
-  const t = rt.cur as Tasklet;
-  if (w === null || t === rt.main || t === w.t) {
-    rt.ticks = NO_TICKS;
-    return;
-  }
-  if (t._st & F_ATOMIC || rt.strap !== 0 || rt.incb !== 0 || kind(t) !== K_SCHED) {
-    setIrqPending(true); // deferred: atomic() / setAtomic(false) re-arm it
-    rt.ticks = NO_TICKS;
-    return;
-  }
-  if (!ok) {
-    rt.ticks = 64; // reached from ordinary code: try again a little later
-    return;
-  }
-  setIrqPending(false);
-  if (w.soft) {
-    setSoftDue(w);
-    rt.ticks = NO_TICKS;
-    return;
-  }
-  ringRemove(t);
-  setKind(t, K_PAUSED);
-  suspend(SK_PREEMPT, null);
+  if (preemptNow(rt.cur as Tasklet, ok)) suspend(SK_PREEMPT, null);
 }
 setTickImpl(tick);

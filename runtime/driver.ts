@@ -8,7 +8,7 @@ import {
 } from './rt.js';
 import { StacklessError, TaskletExit } from './errors.js';
 import { kind, ringAppend, ringRemove, ringInsertBefore } from './ring.js';
-import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending, takeCallbackError } from './scheduler.js';
+import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending, takeCallbackError, preemptNow } from './scheduler.js';
 import { finishJoins } from './join.js';
 import { noteUnwound } from './stack.js';
 import type { Tasklet } from './tasklet.js';
@@ -45,6 +45,9 @@ function callArgs(fn: Function, a: unknown[]): unknown {
     default: return fn(...a);
   }
 }
+
+/** Ticks a stack-overflow spill counts for (about the calls made since the last one). */
+const SPILL_TICKS = 1000;
 
 /** How the last `resume` ended: 0 = returned its value, 1 = threw it. */
 let resumedKind: 0 | 1 = 0;
@@ -159,6 +162,15 @@ function driveAll(m: Tasklet): void {
             v = undefined;
             k = 0;
             retry = true;
+            // recursion without loops counts its ticks here: a spill comes every few
+            // thousand calls, and the retry entry is a suspension point like any other
+            if ((rt.ticks -= SPILL_TICKS) < 0 && preemptNow(t, true)) {
+              t._v = undefined;
+              rt.sk = SK_PREEMPT;
+              commit();
+              t = rt.cur as Tasklet;
+              continue outer;
+            }
           }
           continue;
         }

@@ -4,10 +4,10 @@
 // so that a boundary found during the unwind can still undo the primitive.
 import {
   rt, Bomb, K_BLOCKED, K_PAUSED, K_SCHED, K_WAITING, F_SEND, F_WATCH, F_ITER, F_TIMED, W_MASK,
-  W_SLEEP, W_PROMISE, W_JOIN, SK_NONE, SK_PREEMPT, SK_SOFT, SK_SWITCHED, NO_TICKS,
+  W_SLEEP, W_PROMISE, W_JOIN, SK_NONE, SK_PREEMPT, SK_SOFT, SK_SWITCHED, NO_TICKS, F_ATOMIC,
 } from './rt.js';
 import { StacklessError, M } from './errors.js';
-import { kind, setKind, ringAppend } from './ring.js';
+import { kind, setKind, ringAppend, ringRemove } from './ring.js';
 import type { Tasklet } from './tasklet.js';
 import { channelUnlink } from './chancore.js';
 import { cancelSelect } from './select.js';
@@ -254,4 +254,37 @@ export function unblock(t: Tasklet): void {
 export function setSoftDue(w: Watch): void {
   softDue = w;
   updateQuiet();
+}
+
+/**
+ * The current tasklet `t` has used up its ticks: decides what the watchdog does.
+ * Returns true for a hard preemption, with `t` already paused and out of the ring
+ * (the caller then suspends or commits with SK_PREEMPT); otherwise re-arms the
+ * counter (no watchdog, deferred while atomic, soft timeout noted) and returns false.
+ * `reachable`: the tick came from compiled code that can suspend here.
+ */
+export function preemptNow(t: Tasklet, reachable: boolean): boolean {
+  const w = wd;
+  if (w === null || t === rt.main || t === w.t) {
+    rt.ticks = NO_TICKS;
+    return false;
+  }
+  if (t._st & F_ATOMIC || rt.strap !== 0 || rt.incb !== 0 || kind(t) !== K_SCHED) {
+    setIrqPending(true); // deferred: atomic() / setAtomic(false) re-arm it
+    rt.ticks = NO_TICKS;
+    return false;
+  }
+  if (!reachable) {
+    rt.ticks = 64; // reached from ordinary code: try again a little later
+    return false;
+  }
+  setIrqPending(false);
+  if (w.soft) {
+    setSoftDue(w);
+    rt.ticks = NO_TICKS;
+    return false;
+  }
+  ringRemove(t);
+  setKind(t, K_PAUSED);
+  return true;
 }

@@ -1,6 +1,7 @@
 // Real "use tasklet" code: loop nests without calls stay native, and every loop in
 // them counts ticks, so an endless inner loop is preempted too, and coming back
-// into the nest after a tick evaluates nothing twice.
+// into the nest after a tick evaluates nothing twice. Recursion without loops
+// counts ticks at its stack spills.
 import { describe, it, expect } from 'vitest';
 import { spawn, run, getRunCount } from 'stackless';
 
@@ -95,4 +96,49 @@ describe('real code: preempting native loop nests', () => {
     expect(t.result).toBeTypeOf('number');
     expect(preemptions).toBeGreaterThan(50);
   });
+});
+
+describe('real code: preempting recursion without loops', () => {
+  it('a deep recursion is preempted at its spills and completes with the right result', () => {
+    function down(n: number): number {
+      'use tasklet';
+      return n === 0 ? 0 : down(n - 1) + 1;
+    }
+    const log: string[] = [];
+    function other(out: string[]): void {
+      'use tasklet';
+      out.push('other ran');
+    }
+    const t = spawn(down, 300_000);
+    spawn(other, log);
+    let preemptions = 0;
+    let firstPreemptionBeforeOther = false;
+    for (;;) {
+      const r = run({ timeout: 1000 });
+      if (!r) break;
+      if (preemptions === 0) firstPreemptionBeforeOther = log.length === 0;
+      preemptions++;
+      r.insert();
+    }
+    expect(t.result).toBe(300_000);
+    expect(log).toEqual(['other ran']);
+    // the recursion was interrupted before it finished, and the other tasklet got its turn
+    expect(preemptions).toBeGreaterThan(0);
+    expect(firstPreemptionBeforeOther).toBe(true);
+  }, 60_000);
+
+  it('an endless recursion cannot freeze the scheduler', () => {
+    const box = { calls: 0 };
+    function forever(b: { calls: number }): number {
+      'use tasklet';
+      b.calls++;
+      return forever(b) + 1;
+    }
+    const t = spawn(forever, box);
+    const r = run({ timeout: 1000 });
+    expect(r).toBe(t);
+    expect(box.calls).toBeGreaterThan(1000);
+    expect([t.alive, t.paused]).toEqual([true, true]);
+    t.kill();
+  }, 60_000);
 });
