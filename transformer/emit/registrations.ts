@@ -188,6 +188,24 @@ interface FnShape {
   pcVar: string;
   meta: t.ObjectExpression;
   fn: t.Node;
+  /** every `try { ... switch (x) ... } catch` directly in `fn`, by the switch's discriminant */
+  dispatch: Map<string, Array<{ sw: t.SwitchStatement; handler: t.BlockStatement }>>;
+}
+
+/** Calls `visit` on every node below `node` (not `node` itself); `visit` returns false to skip a subtree. */
+function eachBelow(node: t.Node, visit: (n: t.Node) => boolean): void {
+  const keys = t.VISITOR_KEYS[node.type];
+  if (keys === undefined) return;
+  for (let k = 0; k < keys.length; k++) {
+    const v = (node as unknown as Record<string, unknown>)[keys[k]];
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (let j = 0; j < v.length; j++) {
+        const x = v[j] as t.Node | null;
+        if (x !== null && typeof x === 'object' && typeof x.type === 'string' && visit(x)) eachBelow(x, visit);
+      }
+    } else if (typeof (v as t.Node).type === 'string' && visit(v as t.Node)) eachBelow(v as t.Node, visit);
+  }
 }
 
 function children(node: t.Node): t.Node[] {
@@ -211,24 +229,49 @@ function emitLiveness(ast: t.File, file: FileState): void {
   // compiled functions: the record literal { f, pc: $pc, up, m: $meta, ... } names both
   const shapes: FnShape[] = [];
   const seen = new Set<t.ObjectExpression>();
-  const walk = (node: t.Node, fn: t.Node | null): void => {
-    if (t.isFunction(node)) fn = node;
-    else if (t.isObjectExpression(node) && fn !== null) {
-      const get = (k: string) => node.properties.find((p): p is t.ObjectProperty => t.isObjectProperty(p) && !p.computed && t.isIdentifier(p.key, { name: k }))?.value;
-      const pc = get('pc');
-      const m = get('m');
-      if (t.isIdentifier(pc) && t.isIdentifier(m) && get('up') !== undefined && metas.has(m.name)) {
+  const dispatches = new Map<t.Node, FnShape['dispatch']>();
+  const visit = (fn: t.Node) => (node: t.Node): boolean => {
+    const type = node.type;
+    if (type === 'FunctionDeclaration' || type === 'FunctionExpression' || type === 'ArrowFunctionExpression' || type === 'ObjectMethod' || type === 'ClassMethod' || type === 'ClassPrivateMethod') {
+      eachBelow(node, visit(node));
+      return false;
+    }
+    if (type === 'TryStatement') {
+      const tr = node as t.TryStatement;
+      if (tr.handler) {
+        for (const st of tr.block.body) {
+          if (st.type !== 'SwitchStatement' || st.discriminant.type !== 'Identifier') continue;
+          let d = dispatches.get(fn);
+          if (d === undefined) dispatches.set(fn, (d = new Map()));
+          const list = d.get(st.discriminant.name) ?? [];
+          list.push({ sw: st, handler: tr.handler.body });
+          d.set(st.discriminant.name, list);
+        }
+      }
+    } else if (type === 'ObjectExpression') {
+      const o = node as t.ObjectExpression;
+      let pc: t.Node | undefined;
+      let m: t.Node | undefined;
+      let up = false;
+      for (const p of o.properties) {
+        if (p.type !== 'ObjectProperty' || p.computed || p.key.type !== 'Identifier') continue;
+        if (p.key.name === 'pc') pc = p.value;
+        else if (p.key.name === 'm') m = p.value;
+        else if (p.key.name === 'up') up = true;
+      }
+      if (up && pc?.type === 'Identifier' && m?.type === 'Identifier' && metas.has(m.name)) {
         const meta = metas.get(m.name)!;
         if (!seen.has(meta)) {
           seen.add(meta);
-          shapes.push({ pcVar: pc.name, meta, fn });
+          shapes.push({ pcVar: pc.name, meta, fn, dispatch: new Map() });
         }
       }
     }
-    for (const c of children(node)) walk(c, fn);
+    return true;
   };
-  walk(ast.program, null);
+  eachBelow(ast.program, visit(ast.program));
   for (const s of shapes) {
+    s.dispatch = dispatches.get(s.fn) ?? new Map();
     try {
       const live = functionLiveness(s);
       if (live !== null) s.meta.properties.push(t.objectProperty(t.identifier('live'), live));
@@ -243,7 +286,7 @@ function metaArray(meta: t.ObjectExpression, key: string): t.ArrayExpression | n
   return p && t.isArrayExpression(p.value) ? p.value : null;
 }
 
-function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | null {
+function functionLiveness({ pcVar, meta, dispatch }: FnShape): t.ObjectExpression | null {
   const localsNode = metaArray(meta, 'locals');
   const pcsNode = metaArray(meta, 'pcs');
   if (localsNode === null || pcsNode === null) return null;
@@ -259,24 +302,10 @@ function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | nu
   }
   if (pcs.length === 0) return null;
   // the dispatch: one `switch ($pc)` directly in the block of a try with a catch clause
-  let sw: t.SwitchStatement | null = null;
-  let handler: t.BlockStatement | null = null;
-  let count = 0;
-  const find = (node: t.Node): void => {
-    if (t.isFunction(node) && node !== fn) return;
-    if (t.isTryStatement(node) && node.handler) {
-      for (const s of node.block.body) {
-        if (t.isSwitchStatement(s) && t.isIdentifier(s.discriminant, { name: pcVar })) {
-          sw = s;
-          handler = node.handler.body;
-          count++;
-        }
-      }
-    }
-    for (const c of children(node)) find(c);
-  };
-  find(fn);
-  if (count !== 1 || sw === null || handler === null) return null;
+  const found = dispatch.get(pcVar);
+  if (found === undefined || found.length !== 1) return null;
+  const sw: t.SwitchStatement = found[0].sw;
+  const handler: t.BlockStatement = found[0].handler;
   const cases = (sw as t.SwitchStatement).cases;
   const index = new Map<number, number>();
   cases.forEach((c, i) => {
@@ -285,15 +314,14 @@ function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | nu
   });
   for (const pc of pcs) if (!index.has(pc)) return null;
   // inside the dispatch, $pc is only ever set to a constant (-X while a call is in progress)
-  const constantPcs = (node: t.Node): void => {
-    if (t.isAssignmentExpression(node) && t.isIdentifier(node.left, { name: pcVar })) {
+  eachBelow(sw, (node) => {
+    if (node.type === 'AssignmentExpression' && node.left.type === 'Identifier' && node.left.name === pcVar) {
       const r = node.right;
       if (node.operator !== '=' || !(t.isNumericLiteral(r) || (t.isUnaryExpression(r, { operator: '-' }) && t.isNumericLiteral(r.argument)))) throw new Unknown();
     }
-    if (t.isUpdateExpression(node) && t.isIdentifier(node.argument, { name: pcVar })) throw new Unknown();
-    if (!t.isFunction(node)) for (const c of children(node)) constantPcs(c);
-  };
-  constantPcs(sw as t.SwitchStatement);
+    if (node.type === 'UpdateExpression' && node.argument.type === 'Identifier' && node.argument.name === pcVar) throw new Unknown();
+    return !t.isFunction(node);
+  });
   const last = cases[cases.length - 1].consequent;
   const end = last[last.length - 1];
   if (end === undefined || !(t.isReturnStatement(end) || t.isThrowStatement(end) || t.isContinueStatement(end))) return null;
@@ -304,17 +332,35 @@ function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | nu
     const r = (n.expression as t.AssignmentExpression).right;
     return t.isNumericLiteral(r) ? r.value : t.isUnaryExpression(r, { operator: '-' }) && t.isNumericLiteral(r.argument) ? -r.argument.value : null;
   };
+  // the temporaries a subtree mentions, computed once per node (the fixed point revisits them)
+  const readCache = new Map<t.Node, number[]>();
+  const collect = (node: t.Node, into: Set<number>): void => {
+    const add = (n: t.Node): void => {
+      if (n.type === 'Identifier') {
+        const i = slot.get(n.name);
+        if (i !== undefined) into.add(i);
+      }
+    };
+    add(node);
+    eachBelow(node, (n) => {
+      add(n);
+      // a non-computed property name is no read (its value is visited by eachBelow below)
+      if (n.type === 'MemberExpression' && !n.computed) {
+        eachBelow(n.object, (x) => (add(x), true));
+        add(n.object);
+        return false;
+      }
+      return true;
+    });
+  };
   const reads = (node: t.Node, into: Set<number>): void => {
-    if (t.isIdentifier(node)) {
-      const i = slot.get(node.name);
-      if (i !== undefined) into.add(i);
-      return;
+    let r = readCache.get(node);
+    if (r === undefined) {
+      const found = new Set<number>();
+      collect(node, found);
+      readCache.set(node, (r = [...found]));
     }
-    for (const c of children(node)) {
-      if (t.isMemberExpression(node) && c === node.property && !node.computed) continue;
-      if ((t.isObjectProperty(node) || t.isObjectMethod(node)) && c === node.key && !node.computed) continue;
-      reads(c, into);
-    }
+    for (const i of r) into.add(i);
   };
   const liveIn: Array<Set<number>> = cases.map(() => new Set());
   const target = (pc: number | null): Set<number> => {
@@ -323,20 +369,28 @@ function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | nu
     return liveIn[i];
   };
   // the catch: its reads, and every case it can route to, are live wherever something may throw
+  let handlerTargets: number[] | null = null;
   const catchLive = (): Set<number> => {
     const out = new Set<number>();
     const scan = (node: t.Node): void => {
       if (isPcAssign(node)) {
         const r = (node.expression as t.AssignmentExpression).right;
         const neg = (e: t.Node) => t.isUnaryExpression(e, { operator: '-' }) && t.isIdentifier(e.argument, { name: pcVar });
-        if (t.isNumericLiteral(r)) for (const x of target(r.value)) out.add(x);
+        if (t.isNumericLiteral(r)) {
+          target(r.value); // known case, or Unknown
+          (handlerTargets as number[]).push(r.value);
+        }
         // -$pc, -$pc - 1: the pc of a call in progress made positive (a resume point), not a jump
         else if (!neg(r) && !(t.isBinaryExpression(r, { operator: '-' }) && neg(r.left) && t.isNumericLiteral(r.right, { value: 1 }))) throw new Unknown();
       }
       for (const c of children(node)) scan(c);
     };
     reads(handler as t.BlockStatement, out);
-    scan(handler as t.BlockStatement);
+    if (handlerTargets === null) {
+      handlerTargets = [];
+      scan(handler as t.BlockStatement);
+    }
+    for (const pc of handlerTargets) for (const x of target(pc)) out.add(x);
     return out;
   };
   const union = (a: Set<number>, b: Iterable<number>): Set<number> => {
@@ -352,6 +406,7 @@ function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | nu
   };
 
   let thrown = new Set<number>();
+  const checked = new Set<t.Node>();
   // live before `list`, given live after it and the last `$pc = X` before it
   const listLive = (list: t.Statement[], after: Set<number>, pcBefore: number | null): Set<number> => {
     const pcAt: Array<number | null> = [];
@@ -398,7 +453,7 @@ function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | nu
     }
     if (t.isEmptyStatement(s)) return after;
     // anything else (user code without call sites, try/catch, loops): no kills, no jumps out
-    if (hasJump(s)) {
+    if (!checked.has(s) && hasJump(s)) {
       // labelled jumps that stay inside it are fine; the compiler's own labels are not
       const own = new Set<string>();
       const labels = (n: t.Node): void => {
@@ -413,6 +468,7 @@ function functionLiveness({ pcVar, meta, fn }: FnShape): t.ObjectExpression | nu
       };
       check(s);
     }
+    checked.add(s);
     const out = new Set(after);
     reads(s, out);
     return union(out, thrown);
