@@ -338,8 +338,12 @@ class Checker {
         if (!isInt(pc) || pc < 0 || pc >= m.states || !hasPc(m, pc)) this.bad('BAD_PC', `frame ${j}: ${String(pc)} is not a resume point of ${m.name} (${m.states} states)`);
         if (retry && j === 0 && !hasPc(m, pc - 1)) this.bad('BAD_PC', `frame ${j}: no retry entry before resume point ${pc}`);
         const L = m.locals.length;
-        // up to L slots (trailing undefined ones may be left out), or exactly L + 1 with `this`
+        // up to L slots (trailing undefined ones may be left out), or exactly L + 1 with `this`;
+        // metadata with `th` says which of the two the function's records are
+        const th = (m as Meta & { th?: unknown }).th;
         if (f.length > 3 + L) this.bad('BAD_LOCALS', `frame ${j}: ${m.name} has ${L} locals, the frame holds ${f.length - 2}`);
+        if (th === 1 && f.length !== 3 + L) this.bad('BAD_LOCALS', `frame ${j}: ${m.name} saves ${L} locals and \`this\`, the frame holds ${f.length - 2} slots`);
+        if (th === 0 && f.length === 3 + L) this.bad('BAD_LOCALS', `frame ${j}: ${m.name} does not use \`this\`, the frame holds ${f.length - 2} slots for ${L} locals`);
       }
       for (let k = 2; k < f.length; k++) this.val(f[k]);
       if (typeof fn === 'string' && HELPER_KEYS[fn] === HELPER_KEYS.$map) {

@@ -42,6 +42,19 @@ function sample(): string {
 const base = sample();
 const parsed = (): SnapshotData => JSON.parse(base);
 
+class Meter {
+  n = 0;
+  tick(ch: Channel<number>): number {
+    'use tasklet';
+    this.n += ch.receive();
+    return this.n;
+  }
+}
+function metered(m: Meter, ch: Channel<number>): number {
+  'use tasklet';
+  return m.tick(ch) + 1;
+}
+
 class Tally {
   seen = new Set<number>();
 }
@@ -124,6 +137,20 @@ describe('restore refuses bad input', () => {
     const d = parsed();
     frame(d).push(...new Array(40).fill(1));
     expect(code(d)).toBe('BAD_LOCALS');
+    // the metadata says whether a function's frames hold `this`: worker's do not
+    const e = parsed();
+    const locals = (e.fns[(frame(e)[0] as number)][2] as { locals: string[] }).locals.length;
+    while (frame(e).length < 3 + locals) frame(e).push(0);
+    expect(code(e)).toBe('BAD_LOCALS');
+    // Meter.tick's do: a frame without its `this` slot is refused
+    const ch = new Channel<number>();
+    const t = spawn(metered, new Meter(), ch);
+    run();
+    const m = JSON.parse(JSON.stringify(snapshot(t)));
+    t.kill();
+    expect(code(JSON.parse(JSON.stringify(m)))).toBe('OK');
+    frame(m).pop();
+    expect(() => restore(m)).toThrow(/frame 0: Meter\.tick saves \d+ locals and `this`, the frame holds \d+ slots/);
   });
 
   it('prototype keys are refused and nothing is polluted', () => {

@@ -167,7 +167,8 @@ function registerModuleValues(ast: t.File, file: FileState, factories: Set<strin
 }
 
 // ---------------------------------------------------------------------------
-// Liveness of compiler temporaries at resume points (runtime/snapshot/NEEDS.md §3)
+// Liveness of compiler temporaries at resume points (runtime/snapshot/NEEDS.md §3), and
+// whether a function's records save `this` (`th: 0 | 1` in its metadata, NEEDS.md §2)
 //
 // For each compiled function, `live: { [pc]: [slot, ...] }` is added to its metadata: the
 // indexes (into `locals`) of the temporaries (`$t…`) that may still be read after resuming at
@@ -253,17 +254,21 @@ function emitLiveness(ast: t.File, file: FileState): void {
       let pc: t.Node | undefined;
       let m: t.Node | undefined;
       let up = false;
+      let th = false;
       for (const p of o.properties) {
         if (p.type !== 'ObjectProperty' || p.computed || p.key.type !== 'Identifier') continue;
         if (p.key.name === 'pc') pc = p.value;
         else if (p.key.name === 'm') m = p.value;
         else if (p.key.name === 'up') up = true;
+        else if (p.key.name === 'th') th = true;
       }
       if (up && pc?.type === 'Identifier' && m?.type === 'Identifier' && metas.has(m.name)) {
         const meta = metas.get(m.name)!;
         if (!seen.has(meta)) {
           seen.add(meta);
           shapes.push({ pcVar: pc.name, meta, fn, dispatch: new Map() });
+          // whether its records save `this` (restore then checks a frame's slot count exactly)
+          meta.properties.push(t.objectProperty(t.identifier('th'), t.numericLiteral(th ? 1 : 0)));
         }
       }
     }
