@@ -29,6 +29,8 @@ export interface FileState extends PrepareEnv {
   metas: t.Statement[];
   /** registrations of hoisted functions, emitted after the metadata */
   registrations: t.Statement[];
+  /** set when compiling marked a function inside a compiled one (it needs another pass) */
+  nestedMarked: boolean;
 }
 
 export interface CompiledInfo {
@@ -74,7 +76,8 @@ function bindClosureEnvs(fn: NodePath<t.Function>, layout: FrameLayout): void {
  * (`xs.forEach(x => ch.send(x))`) is a tasklet function too, so the callback may
  * block wherever its caller lets it (the array helpers, other tasklet functions).
  */
-function markInlineCallbacks(path: NodePath<t.Function>): void {
+function markInlineCallbacks(path: NodePath<t.Function>): boolean {
+  let marked = false;
   path.traverse({
     Function(p: NodePath<t.Function>) {
       p.skip();
@@ -84,15 +87,17 @@ function markInlineCallbacks(path: NodePath<t.Function>): void {
       if (!(parent.isCallExpression() || parent.isOptionalCallExpression() || parent.isNewExpression()) || parent.node.callee === node) return;
       if (!t.isBlockStatement(node.body)) node.body = t.blockStatement([t.returnStatement(node.body as t.Expression)]);
       if (!node.body.directives.some((d) => d.value.value === DIRECTIVE)) node.body.directives.unshift(t.directive(t.directiveLiteral(DIRECTIVE)));
+      marked = true;
     },
     Class(p: NodePath) {
       p.skip();
     },
   });
+  return marked;
 }
 
 export function compileFunction(path: NodePath<t.Function>, file: FileState): void {
-  markInlineCallbacks(path);
+  if (markInlineCallbacks(path)) file.nestedMarked = true;
   {
     // nothing in it can suspend: it stays exactly as it is
     const scope = path.scope;

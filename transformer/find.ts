@@ -17,9 +17,9 @@ export function hasDirective(node: t.Function): boolean {
 }
 
 /** `"use tasklet"` at the top of a module marks each of its functions (not async or generator ones). */
-export function markModule(ast: t.File, traverse: Traverse, env: PrepareEnv): void {
+export function markModule(ast: t.File, traverse: Traverse, env: PrepareEnv): boolean {
   const directives = ast.program.directives;
-  if (!directives.some((d) => d.value.value === DIRECTIVE)) return;
+  if (!directives.some((d) => d.value.value === DIRECTIVE)) return false;
   ast.program.directives = directives.filter((d) => d.value.value !== DIRECTIVE);
   traverse(ast, {
     Function(p: NodePath<t.Function>) {
@@ -34,46 +34,65 @@ export function markModule(ast: t.File, traverse: Traverse, env: PrepareEnv): vo
     },
   });
   void env;
+  return true;
 }
 
-/** Report marked functions that cannot be compiled, and misplaced markers. */
-export function validateMarked(ast: t.File, traverse: Traverse, env: PrepareEnv): void {
+/** What one scan of the module found. */
+export interface Scan {
+  /** marked functions with no marked function around them, in source order */
+  outermost: NodePath<t.Function>[];
+  /** some marked function sits inside another one (it needs a later pass) */
+  nested: boolean;
+}
+
+/**
+ * One traversal that reports marked functions that cannot be compiled (and misplaced
+ * markers) and collects the outermost marked functions. The outermost ones are disjoint
+ * subtrees, so one batch is compiled on one set of paths; the functions nested inside them
+ * come in a later pass (`findOutermostMarked`), once their parent is done.
+ */
+export function scanMarked(ast: t.File, traverse: Traverse, env: PrepareEnv): Scan {
   const diag = (code: 'SL1001' | 'SL1002' | 'SL1003' | 'SL1004' | 'SL1006' | 'SL1008', node: t.Node) =>
     env.diagnostics.push(makeDiagnostic(code as any, env.file, env.source, node.loc));
+  const outermost: NodePath<t.Function>[] = [];
+  let nested = false;
+  // marked functions whose subtree is being visited (the innermost last)
+  const open: t.Function[] = [];
   traverse(ast, {
-    Function(p: NodePath<t.Function>) {
-      if (!hasDirective(p.node)) return;
-      const directive = (p.node.body as t.BlockStatement).directives.find((d) => d.value.value === DIRECTIVE)!;
-      if (p.node.async) diag('SL1001', directive);
-      else if (p.node.generator) diag('SL1002', directive);
-      else if (p.isClassMethod() && p.node.kind === 'constructor') {
-        diag('SL1008', directive);
-        (p.node.body as t.BlockStatement).directives = (p.node.body as t.BlockStatement).directives.filter((d) => d !== directive);
-        return;
-      }
-      p.traverse({
-        Function(inner: NodePath) {
-          inner.skip();
-        },
-        WithStatement(w: NodePath<t.WithStatement>) {
-          diag('SL1003', w.node);
-        },
-        CallExpression(c: NodePath<t.CallExpression>) {
-          if (t.isIdentifier(c.node.callee, { name: 'eval' }) && !c.scope.hasBinding('eval', true)) diag('SL1004', c.node);
-        },
-      });
+    Function: {
+      enter(p: NodePath<t.Function>) {
+        if (!hasDirective(p.node)) return;
+        const directive = (p.node.body as t.BlockStatement).directives.find((d) => d.value.value === DIRECTIVE)!;
+        if (p.node.async) diag('SL1001', directive);
+        else if (p.node.generator) diag('SL1002', directive);
+        else if (p.isClassMethod() && p.node.kind === 'constructor') {
+          diag('SL1008', directive);
+          (p.node.body as t.BlockStatement).directives = (p.node.body as t.BlockStatement).directives.filter((d) => d !== directive);
+          return;
+        }
+        if (open.length === 0) outermost.push(p);
+        else nested = true;
+        open.push(p.node);
+      },
+      exit(p: NodePath<t.Function>) {
+        if (open[open.length - 1] === p.node) open.pop();
+      },
+    },
+    WithStatement(w: NodePath<t.WithStatement>) {
+      if (open.length && w.getFunctionParent()?.node === open[open.length - 1]) diag('SL1003', w.node);
+    },
+    CallExpression(c: NodePath<t.CallExpression>) {
+      if (!open.length || !t.isIdentifier(c.node.callee, { name: 'eval' })) return;
+      if (c.getFunctionParent()?.node === open[open.length - 1] && !c.scope.hasBinding('eval', true)) diag('SL1004', c.node);
     },
     ExpressionStatement(p: NodePath<t.ExpressionStatement>) {
       if (t.isStringLiteral(p.node.expression, { value: DIRECTIVE })) diag('SL1006', p.node);
     },
   });
+  return { outermost, nested };
 }
 
-/**
- * Every marked function with no marked function around it, in source order.
- * They are disjoint subtrees, so one batch is compiled on one set of paths; the
- * functions nested inside them come in the next batch, once their parent is done.
- */
+/** Every marked function with no marked function around it, in source order. */
 export function findOutermostMarked(ast: t.File, traverse: Traverse): NodePath<t.Function>[] {
   const found: NodePath<t.Function>[] = [];
   traverse(ast, {

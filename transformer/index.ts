@@ -12,7 +12,7 @@ import { transformFromAstSync } from '@babel/core';
 import { relative, isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
 import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';
-import { findOutermostMarked, markModule, validateMarked, DIRECTIVE, type Traverse } from './find.js';
+import { findOutermostMarked, markModule, scanMarked, DIRECTIVE, type Traverse } from './find.js';
 import { compileFunction, runtimeImport, type FileState } from './compile-function.js';
 import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
 import { beginRegistrations, emitRegistrations } from './emit/registrations.js';
@@ -39,6 +39,22 @@ function moduleIdOf(id: string, root: string | undefined): string {
   return clean.split('\\').join('/');
 }
 
+/** Adds every identifier name under `node` to `names` (a plain walk: no paths, no scopes). */
+function collectNames(node: t.Node, names: Set<string>): void {
+  if (node.type === 'Identifier') {
+    names.add((node as t.Identifier).name);
+    return;
+  }
+  const keys = t.VISITOR_KEYS[node.type];
+  if (!keys) return;
+  for (const key of keys) {
+    const child = (node as any)[key];
+    if (Array.isArray(child)) {
+      for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string') collectNames(c, names);
+    } else if (child !== null && typeof child === 'object' && typeof child.type === 'string') collectNames(child, names);
+  }
+}
+
 export function transform(code: string, id: string, options: TransformOptions = {}): TransformResult {
   const wantMap = options.sourceMap !== false;
   if (!code.includes(DIRECTIVE)) return { code, map: null, diagnostics: [], changed: false };
@@ -53,11 +69,19 @@ export function transform(code: string, id: string, options: TransformOptions = 
     return { code, map: null, diagnostics, changed: false };
   }
 
+  // every name in the module, so that generated names never shadow or capture one
   const used = new Set<string>();
-  traverse(ast, { Identifier(p: NodePath<t.Identifier>) { used.add(p.node.name); } });
+  collectNames(ast, used);
+  // the next suffix to try per base name (names are only ever added, so a taken suffix stays taken)
+  const nextSuffix = new Map<string, number>();
   const unique = (base: string): string => {
     let name = base;
-    for (let i = 1; used.has(name); i++) name = `${base}$${i}`;
+    if (used.has(name)) {
+      let i = nextSuffix.get(base) ?? 1;
+      for (; used.has(`${base}$${i}`); i++);
+      name = `${base}$${i}`;
+      nextSuffix.set(base, i + 1);
+    }
     used.add(name);
     return name;
   };
@@ -74,26 +98,33 @@ export function transform(code: string, id: string, options: TransformOptions = 
     functions: [],
     metas: [],
     registrations: [],
+    nestedMarked: false,
     importRuntime: (exported: string) => runtimeImport(file, exported),
   };
 
   beginRegistrations();
-  markModule(ast, traverse, file);
-  validateMarked(ast, traverse, file);
+  if (markModule(ast, traverse, file)) traverse.cache.clear();
+  // one traversal validates and finds the outermost marked functions
+  const scan = scanMarked(ast, traverse, file);
   if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
 
-  // compile outermost first, a batch of disjoint functions per pass; each pass re-reads
-  // the tree so scopes are fresh (passes = nesting depth of marked functions, not their number)
-  for (;;) {
-    (traverse as any).cache.clear();
-    const batch = findOutermostMarked(ast, traverse);
-    if (batch.length === 0) break;
+  // compile outermost first, a batch of disjoint functions per pass; a later pass (only when a
+  // marked function sits inside a compiled one) re-reads the tree, so its scopes are fresh
+  // (passes = nesting depth of marked functions, not their number)
+  let batch = scan.outermost;
+  let more = scan.nested;
+  while (batch.length > 0) {
+    file.nestedMarked = false;
     for (const next of batch) {
       const body = next.node.body as t.BlockStatement;
       body.directives = body.directives.filter((d) => d.value.value !== DIRECTIVE);
       compileFunction(next, file);
       if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
     }
+    if (!more && !file.nestedMarked) break;
+    traverse.cache.clear();
+    batch = findOutermostMarked(ast, traverse);
+    more = true; // from here on, until a pass finds nothing
   }
 
   emitRegistrations(ast, file); // snapshots: factories' metadata, classes, module values, for-of helper
