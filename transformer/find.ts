@@ -16,25 +16,26 @@ export function hasDirective(node: t.Function): boolean {
   return t.isBlockStatement(node.body) && node.body.directives.some((d) => d.value.value === DIRECTIVE);
 }
 
-/** `"use tasklet"` at the top of a module marks each of its functions (not async or generator ones). */
-export function markModule(ast: t.File, traverse: Traverse, env: PrepareEnv): boolean {
+/**
+ * `"use tasklet"` at the top of a module marks each of its functions (not async or generator
+ * ones): removes the module directive and returns it (or null); `markInModule` is then
+ * applied to every function (by the plain walk in index.ts).
+ */
+export function takeModuleDirective(ast: t.File): t.Directive[] {
   const directives = ast.program.directives;
-  if (!directives.some((d) => d.value.value === DIRECTIVE)) return false;
-  ast.program.directives = directives.filter((d) => d.value.value !== DIRECTIVE);
-  traverse(ast, {
-    Function(p: NodePath<t.Function>) {
-      const node = p.node;
-      if (node.async || node.generator) return;
-      if (p.isClassMethod() && p.node.kind === 'constructor') return;
-      if (t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node)) return;
-      if (!t.isBlockStatement(node.body)) {
-        node.body = t.blockStatement([t.returnStatement(node.body as t.Expression)]);
-      }
-      if (!hasDirective(node)) node.body.directives.unshift(t.directive(t.directiveLiteral(DIRECTIVE)));
-    },
-  });
-  void env;
-  return true;
+  const taken = directives.filter((d) => d.value.value === DIRECTIVE);
+  if (taken.length) ast.program.directives = directives.filter((d) => d.value.value !== DIRECTIVE);
+  return taken;
+}
+
+export function markInModule(node: t.Function): void {
+  if (node.async || node.generator) return;
+  if (t.isClassMethod(node) && node.kind === 'constructor') return;
+  if (t.isTSDeclareFunction(node) || t.isTSDeclareMethod(node)) return;
+  if (!t.isBlockStatement(node.body)) {
+    node.body = t.blockStatement([t.returnStatement(node.body as t.Expression)]);
+  }
+  if (!hasDirective(node)) node.body.directives.unshift(t.directive(t.directiveLiteral(DIRECTIVE)));
 }
 
 /** What one scan of the module found. */

@@ -12,7 +12,8 @@ import { transformFromAstSync } from '@babel/core';
 import { relative, isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
 import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';
-import { findOutermostMarked, markModule, scanMarked, DIRECTIVE, type Traverse } from './find.js';
+import { findOutermostMarked, hasDirective, markInModule, scanMarked, takeModuleDirective, DIRECTIVE, type Traverse } from './find.js';
+import { printSpliced } from './print.js';
 import { compileFunction, runtimeImport, type FileState } from './compile-function.js';
 import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
 import { beginRegistrations, emitRegistrations } from './emit/registrations.js';
@@ -22,7 +23,7 @@ export { TaskletCompileError, catalogue };
 
 // the Babel packages are CommonJS with a `default` export
 const traverse = ((_traverse as any).default ?? _traverse) as Traverse & { cache: { clear(): void } };
-const generate = ((_generate as any).default ?? _generate) as (ast: t.Node, opts: object, code: string) => { code: string; map: any };
+const generate = ((_generate as any).default ?? _generate) as (ast: t.Node, opts: object, code: string) => { code: string; map: any; decodedMap?: any };
 const require = createRequire(import.meta.url);
 
 function parserPlugins(id: string): any[] {
@@ -39,20 +40,57 @@ function moduleIdOf(id: string, root: string | undefined): string {
   return clean.split('\\').join('/');
 }
 
-/** Adds every identifier name under `node` to `names` (a plain walk: no paths, no scopes). */
-function collectNames(node: t.Node, names: Set<string>): void {
+/** A subtree set aside while the marked functions are compiled (put back before printing). */
+interface Stub {
+  node: any;
+  key: string;
+  value: unknown;
+}
+
+/**
+ * One plain walk (no paths, no scopes) over the parsed module that
+ * - adds every identifier name to `names`, so that generated names never shadow or capture one;
+ * - sets aside the bodies of functions that neither are marked nor contain a marked function,
+ *   and the bodies of interfaces: nothing in them can change what the compiler decides
+ *   (they declare nothing at module level), but Babel's scope crawl and traversals would walk
+ *   them all. `restoreStubs` puts them back.
+ * With `markAll` (a module-level directive) every function is marked on the way.
+ * Returns whether a marked function is under `node`.
+ */
+function walkModule(node: t.Node, names: Set<string>, stubs: Stub[], inMarked: boolean, markAll: boolean): boolean {
   if (node.type === 'Identifier') {
     names.add((node as t.Identifier).name);
-    return;
+    return false;
   }
   const keys = t.VISITOR_KEYS[node.type];
-  if (!keys) return;
+  if (!keys) return false;
+  const isFunction = t.isFunction(node);
+  if (isFunction && markAll) markInModule(node as t.Function);
+  const marked = isFunction && hasDirective(node as t.Function);
+  let contains = false;
   for (const key of keys) {
     const child = (node as any)[key];
     if (Array.isArray(child)) {
-      for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string') collectNames(c, names);
-    } else if (child !== null && typeof child === 'object' && typeof child.type === 'string') collectNames(child, names);
+      for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string' && walkModule(c, names, stubs, inMarked || marked, markAll)) contains = true;
+    } else if (child !== null && typeof child === 'object' && typeof child.type === 'string' && walkModule(child, names, stubs, inMarked || marked, markAll)) contains = true;
   }
+  // a misplaced marker is reported by the scan: keep what holds it in view
+  if (marked || (node.type === 'ExpressionStatement' && t.isStringLiteral(node.expression, { value: DIRECTIVE }))) return true;
+  if (inMarked || contains) return contains;
+  if (isFunction && (node as t.Function).body) {
+    const body = (node as t.Function).body;
+    stubs.push({ node, key: 'body', value: body });
+    (node as any).body = t.isBlockStatement(body) ? t.blockStatement([]) : t.numericLiteral(0);
+  } else if (node.type === 'TSInterfaceDeclaration') {
+    stubs.push({ node, key: 'body', value: node.body });
+    node.body = t.tsInterfaceBody([]);
+  }
+  return false;
+}
+
+function restoreStubs(stubs: Stub[]): void {
+  for (let i = stubs.length - 1; i >= 0; i--) stubs[i]!.node[stubs[i]!.key] = stubs[i]!.value;
+  stubs.length = 0;
 }
 
 export function transform(code: string, id: string, options: TransformOptions = {}): TransformResult {
@@ -69,9 +107,14 @@ export function transform(code: string, id: string, options: TransformOptions = 
     return { code, map: null, diagnostics, changed: false };
   }
 
-  // every name in the module, so that generated names never shadow or capture one
   const used = new Set<string>();
-  collectNames(ast, used);
+  const stubs: Stub[] = [];
+  const moduleDirectives = takeModuleDirective(ast);
+  // the top-level statements as parsed, and those that hold a marked function (the rest is
+  // printed by copying its text)
+  const original = [...ast.program.body];
+  const changedStatements = new Set<t.Node>();
+  for (const s of original) if (walkModule(s, used, stubs, false, moduleDirectives.length > 0)) changedStatements.add(s);
   // the next suffix to try per base name (names are only ever added, so a taken suffix stays taken)
   const nextSuffix = new Map<string, number>();
   const unique = (base: string): string => {
@@ -103,7 +146,6 @@ export function transform(code: string, id: string, options: TransformOptions = 
   };
 
   beginRegistrations();
-  if (markModule(ast, traverse, file)) traverse.cache.clear();
   // one traversal validates and finds the outermost marked functions
   const scan = scanMarked(ast, traverse, file);
   if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
@@ -127,7 +169,9 @@ export function transform(code: string, id: string, options: TransformOptions = 
     more = true; // from here on, until a pass finds nothing
   }
 
+  restoreStubs(stubs);
   emitRegistrations(ast, file); // snapshots: factories' metadata, classes, module values, for-of helper
+
   if (file.imports.size > 0 || file.functions.length > 0) {
     // V8 reads an imported binding through its module cell on every use; a module-level
     // const alias of `rt` is a plain context slot, which makes compiled calls ~30% cheaper
@@ -143,6 +187,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
   }
 
   if (options.stripTypes) {
+    traverse.cache.clear(); // the compiled functions changed under the cached scopes
     const out = transformFromAstSync(ast, code, {
       filename: id,
       sourceFileName: id,
@@ -155,8 +200,18 @@ export function transform(code: string, id: string, options: TransformOptions = 
     });
     return { code: out!.code!, map: wantMap ? (out!.map as any) : null, diagnostics, changed: true, functions: file.functions };
   }
-  const out = generate(ast, { sourceMaps: wantMap, sourceFileName: id, retainLines: false }, code);
-  return { code: out.code, map: wantMap ? out.map : null, diagnostics, changed: true, functions: file.functions };
+  const printed =
+    printSpliced({
+      code,
+      id,
+      program: ast.program,
+      original,
+      changed: changedStatements,
+      dropped: moduleDirectives.map((d) => [d.start!, d.end!] as [number, number]),
+      wantMap,
+      generate,
+    }) ?? generate(ast, { sourceMaps: wantMap, sourceFileName: id, retainLines: false }, code);
+  return { code: printed.code, map: wantMap ? printed.map : null, diagnostics, changed: true, functions: file.functions };
 }
 
 /** For adapters: transform, or throw a TaskletCompileError carrying every error diagnostic. */
