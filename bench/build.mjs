@@ -228,7 +228,8 @@ async function transform5k() {
       const errors = (result.diagnostics ?? []).filter((d) => d.severity === 'error');
       if (errors.length) throw new Error(`transform reported ${errors[0].code}: ${errors[0].message}`);
       if (!result.changed || !result.map) throw new Error('transform did not compile the module or gave no map');
-      const compiledWorkers = (result.code.match(/#worker\d+"/g) ?? []).length;
+      // one metadata constant per compiled function (`id: "<module>#workerN"`)
+      const compiledWorkers = (result.code.match(/\bid: "[^"]*#worker\d+"/g) ?? []).length;
       if (compiledWorkers !== tasklets) throw new Error(`expected ${tasklets} compiled tasklet functions, found ${compiledWorkers}`);
       samples.transform.push(first.ms);
       log(`  transform5k: first transform of ${lines} lines (${tasklets} tasklet functions) took ${first.ms.toFixed(0)} ms`);
