@@ -8,7 +8,6 @@ import _traverse from '@babel/traverse';
 import type { NodePath } from '@babel/traverse';
 import _generate from '@babel/generator';
 import * as t from '@babel/types';
-import { transformFromAstSync } from '@babel/core';
 import { relative, isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
 import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';
@@ -188,6 +187,9 @@ export function transform(code: string, id: string, options: TransformOptions = 
 
   if (options.stripTypes) {
     traverse.cache.clear(); // the compiled functions changed under the cached scopes
+    // @babel/core is loaded on first use: only type stripping needs it (hosts that load the
+    // transform per build, like a Rollup config, do not pay for it otherwise)
+    const { transformFromAstSync } = require('@babel/core') as typeof import('@babel/core');
     const out = transformFromAstSync(ast, code, {
       filename: id,
       sourceFileName: id,
