@@ -13,7 +13,6 @@ import { FunctionContext, type Names } from './lower/context.js';
 import { lowerStatements } from './lower/statements.js';
 import { assemble, frameKey, frameLocals } from './emit/assemble.js';
 import { buildMeta } from './emit/meta.js';
-import { DIRECTIVE } from './find.js';
 
 export interface FileState extends PrepareEnv {
   runtimeName: string;
@@ -29,8 +28,6 @@ export interface FileState extends PrepareEnv {
   metas: t.Statement[];
   /** registrations of hoisted functions, emitted after the metadata */
   registrations: t.Statement[];
-  /** set when compiling marked a function inside a compiled one (it needs another pass) */
-  nestedMarked: boolean;
 }
 
 export interface CompiledInfo {
@@ -71,33 +68,7 @@ function bindClosureEnvs(fn: NodePath<t.Function>, layout: FrameLayout): void {
   });
 }
 
-/**
- * A function written inline as an argument of a call inside a tasklet function
- * (`xs.forEach(x => ch.send(x))`) is a tasklet function too, so the callback may
- * block wherever its caller lets it (the array helpers, other tasklet functions).
- */
-function markInlineCallbacks(path: NodePath<t.Function>): boolean {
-  let marked = false;
-  path.traverse({
-    Function(p: NodePath<t.Function>) {
-      p.skip();
-      const node = p.node;
-      if (node.async || node.generator || !(p.isArrowFunctionExpression() || p.isFunctionExpression())) return;
-      const parent = p.parentPath;
-      if (!(parent.isCallExpression() || parent.isOptionalCallExpression() || parent.isNewExpression()) || parent.node.callee === node) return;
-      if (!t.isBlockStatement(node.body)) node.body = t.blockStatement([t.returnStatement(node.body as t.Expression)]);
-      if (!node.body.directives.some((d) => d.value.value === DIRECTIVE)) node.body.directives.unshift(t.directive(t.directiveLiteral(DIRECTIVE)));
-      marked = true;
-    },
-    Class(p: NodePath) {
-      p.skip();
-    },
-  });
-  return marked;
-}
-
 export function compileFunction(path: NodePath<t.Function>, file: FileState): void {
-  if (markInlineCallbacks(path)) file.nestedMarked = true;
   {
     // nothing in it can suspend: it stays exactly as it is
     const scope = path.scope;

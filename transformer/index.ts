@@ -49,42 +49,70 @@ interface Stub {
 /**
  * One plain walk (no paths, no scopes) over the parsed module that
  * - adds every identifier name to `names`, so that generated names never shadow or capture one;
+ * - with `markAll` (a module-level directive), marks every function on the way;
+ * - marks the functions written inline as call arguments in a marked function: they are
+ *   tasklet functions too (`xs.forEach(x => ch.send(x))`), so the callback may block wherever
+ *   its caller lets it (the array helpers, other tasklet functions);
  * - sets aside the bodies of functions that neither are marked nor contain a marked function,
  *   and the bodies of interfaces: nothing in them can change what the compiler decides
  *   (they declare nothing at module level), but Babel's scope crawl and traversals would walk
  *   them all. `restoreStubs` puts them back.
- * With `markAll` (a module-level directive) every function is marked on the way.
- * Returns whether a marked function is under `node`.
  */
-function walkModule(node: t.Node, names: Set<string>, stubs: Stub[], inMarked: boolean, markAll: boolean): boolean {
-  if (node.type === 'Identifier') {
-    names.add((node as t.Identifier).name);
+class ModuleWalk {
+  constructor(
+    readonly names: Set<string>,
+    readonly stubs: Stub[],
+    readonly markAll: boolean,
+  ) {}
+
+  /**
+   * `inMarked`: some function around `node` is marked; `ownerMarked`: the nearest function or
+   * class around it is. Returns whether a marked function (or a misplaced marker) is under `node`.
+   */
+  walk(node: t.Node, inMarked: boolean, ownerMarked: boolean): boolean {
+    const type = node.type;
+    if (type === 'Identifier') {
+      this.names.add((node as t.Identifier).name);
+      return false;
+    }
+    const keys = t.VISITOR_KEYS[type];
+    if (!keys) return false;
+    const isFunction = t.isFunction(node);
+    if (isFunction && this.markAll) markInModule(node as t.Function);
+    if (ownerMarked && (type === 'CallExpression' || type === 'OptionalCallExpression' || type === 'NewExpression')) {
+      for (const arg of (node as t.CallExpression).arguments) markInlineCallback(arg);
+    }
+    const marked = isFunction && hasDirective(node as t.Function);
+    const childInMarked = inMarked || marked;
+    const childOwnerMarked = isFunction || t.isClass(node) ? marked : ownerMarked;
+    let contains = false;
+    for (const key of keys) {
+      const child = (node as any)[key];
+      if (Array.isArray(child)) {
+        for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string' && this.walk(c, childInMarked, childOwnerMarked)) contains = true;
+      } else if (child !== null && typeof child === 'object' && typeof child.type === 'string' && this.walk(child, childInMarked, childOwnerMarked)) contains = true;
+    }
+    // a misplaced marker is reported by the scan: keep what holds it in view
+    if (marked || (type === 'ExpressionStatement' && t.isStringLiteral((node as t.ExpressionStatement).expression, { value: DIRECTIVE }))) return true;
+    if (inMarked || contains) return contains;
+    if (isFunction && (node as t.Function).body) {
+      const body = (node as t.Function).body;
+      this.stubs.push({ node, key: 'body', value: body });
+      (node as any).body = t.isBlockStatement(body) ? t.blockStatement([]) : t.numericLiteral(0);
+    } else if (type === 'TSInterfaceDeclaration') {
+      this.stubs.push({ node, key: 'body', value: (node as t.TSInterfaceDeclaration).body });
+      (node as t.TSInterfaceDeclaration).body = t.tsInterfaceBody([]);
+    }
     return false;
   }
-  const keys = t.VISITOR_KEYS[node.type];
-  if (!keys) return false;
-  const isFunction = t.isFunction(node);
-  if (isFunction && markAll) markInModule(node as t.Function);
-  const marked = isFunction && hasDirective(node as t.Function);
-  let contains = false;
-  for (const key of keys) {
-    const child = (node as any)[key];
-    if (Array.isArray(child)) {
-      for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string' && walkModule(c, names, stubs, inMarked || marked, markAll)) contains = true;
-    } else if (child !== null && typeof child === 'object' && typeof child.type === 'string' && walkModule(child, names, stubs, inMarked || marked, markAll)) contains = true;
-  }
-  // a misplaced marker is reported by the scan: keep what holds it in view
-  if (marked || (node.type === 'ExpressionStatement' && t.isStringLiteral(node.expression, { value: DIRECTIVE }))) return true;
-  if (inMarked || contains) return contains;
-  if (isFunction && (node as t.Function).body) {
-    const body = (node as t.Function).body;
-    stubs.push({ node, key: 'body', value: body });
-    (node as any).body = t.isBlockStatement(body) ? t.blockStatement([]) : t.numericLiteral(0);
-  } else if (node.type === 'TSInterfaceDeclaration') {
-    stubs.push({ node, key: 'body', value: node.body });
-    node.body = t.tsInterfaceBody([]);
-  }
-  return false;
+}
+
+/** An arrow or function expression passed to a call becomes a tasklet function (not async or generator ones). */
+function markInlineCallback(arg: t.Node): void {
+  if (!(arg.type === 'ArrowFunctionExpression' || arg.type === 'FunctionExpression')) return;
+  if (arg.async || arg.generator) return;
+  if (!t.isBlockStatement(arg.body)) arg.body = t.blockStatement([t.returnStatement(arg.body)]);
+  if (!hasDirective(arg)) arg.body.directives.unshift(t.directive(t.directiveLiteral(DIRECTIVE)));
 }
 
 function restoreStubs(stubs: Stub[]): void {
@@ -113,7 +141,8 @@ export function transform(code: string, id: string, options: TransformOptions = 
   // printed by copying its text)
   const original = [...ast.program.body];
   const changedStatements = new Set<t.Node>();
-  for (const s of original) if (walkModule(s, used, stubs, false, moduleDirectives.length > 0)) changedStatements.add(s);
+  const walk = new ModuleWalk(used, stubs, moduleDirectives.length > 0);
+  for (const s of original) if (walk.walk(s, false, false)) changedStatements.add(s);
   // the next suffix to try per base name (names are only ever added, so a taken suffix stays taken)
   const nextSuffix = new Map<string, number>();
   const unique = (base: string): string => {
@@ -140,7 +169,6 @@ export function transform(code: string, id: string, options: TransformOptions = 
     functions: [],
     metas: [],
     registrations: [],
-    nestedMarked: false,
     importRuntime: (exported: string) => runtimeImport(file, exported),
   };
 
@@ -155,14 +183,13 @@ export function transform(code: string, id: string, options: TransformOptions = 
   let batch = scan.outermost;
   let more = scan.nested;
   while (batch.length > 0) {
-    file.nestedMarked = false;
     for (const next of batch) {
       const body = next.node.body as t.BlockStatement;
       body.directives = body.directives.filter((d) => d.value.value !== DIRECTIVE);
       compileFunction(next, file);
       if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
     }
-    if (!more && !file.nestedMarked) break;
+    if (!more) break;
     traverse.cache.clear();
     batch = findOutermostMarked(ast, traverse);
     more = true; // from here on, until a pass finds nothing
