@@ -78,7 +78,9 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const prepared = prepareFunction(path, file);
   if (!prepared) return;
   const fn = prepared.fn;
-  fn.scope.crawl();
+  // the scan's crawl is still true of an untouched function (nothing else in it has changed:
+  // the functions compiled before it in this batch are disjoint from it)
+  if (prepared.changed) fn.scope.crawl();
   const programScope = fn.scope.getProgramParent();
   const oracle = { isGlobal: (name: string) => !fn.scope.hasBinding(name) && !programScope.hasBinding(name) };
   const cs = new CallSites(oracle, file.ticks);

@@ -217,11 +217,13 @@ class Output {
       const mapNames: string[] = out.decodedMap?.names ?? [];
       for (let l = 0; l < decoded.length && l <= count; l++) {
         const target = this.lines[first + l]!;
+        // Babel's segments are taken over as they are: [column, source 0, line, column, name?]
         for (const seg of decoded[l]!) {
           if (seg.length < 4) continue;
-          const m: Segment = [seg[0]! + (l === 0 ? prefix : 0), 0, seg[2]!, seg[3]!];
-          if (seg.length === 5) m.push(this.name(mapNames[seg[4]!]!));
-          target.push(m);
+          if (l === 0) seg[0]! += prefix;
+          seg[1] = 0;
+          if (seg.length === 5) seg[4] = this.name(mapNames[seg[4]!]!);
+          target.push(seg);
         }
       }
     }

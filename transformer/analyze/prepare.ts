@@ -30,6 +30,11 @@ export interface Prepared {
    * (object literal methods, tagged at creation) rather than `$tk === self`.
    */
   markedByMeta: boolean;
+  /**
+   * Did preparing move or replace code in or around the function (so Babel's bindings and
+   * paths of it are stale and the caller must crawl its scope again)?
+   */
+  changed: boolean;
 }
 
 export interface PrepareEnv {
@@ -111,6 +116,7 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
   const qualifiedName = qualify(path);
   let self: t.Expression | null = null;
   let markedByMeta = false;
+  let changed = false;
   const metaName = env.unique('$meta');
 
   if (fn.isFunctionDeclaration() || (fn.isFunctionExpression() && fn.node.id)) {
@@ -140,7 +146,10 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
     }
   } else if (fn.isClassMethod() || fn.isClassPrivateMethod()) {
     const cls = fn.parentPath.parentPath as NodePath<t.Class>;
-    if (!cls.node.id) cls.node.id = t.identifier(env.unique(inferredName(cls) ?? '$Class'));
+    if (!cls.node.id) {
+      cls.node.id = t.identifier(env.unique(inferredName(cls) ?? '$Class'));
+      changed = true;
+    }
     const C = t.identifier(cls.node.id.name);
     const node = fn.node;
     const holder = node.static ? C : t.memberExpression(C, t.identifier('prototype'));
@@ -218,7 +227,8 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
   // a private method names itself through `this` (`this.#m`): its record must keep `this`
   // for the check on the way out to work in a resumed activation
   if (self && t.isMemberExpression(self) && t.isThisExpression(self.object)) usesThis = true;
-  return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName, metaName, markedByMeta };
+  changed ||= markedByMeta || moved.length > 0 || argsLocal !== null || newTargetLocal !== null;
+  return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName, metaName, markedByMeta, changed };
 }
 
 /**
