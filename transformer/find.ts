@@ -46,17 +46,28 @@ export interface Scan {
   nested: boolean;
 }
 
+/** What the plain walk over the module (index.ts) already found out. */
+export interface WalkFindings {
+  /** a marked function sits inside another one */
+  nested: boolean;
+  /** calls of something named `eval` whose nearest function is marked (need a scope to judge) */
+  evalCalls: number;
+}
+
 /**
- * One traversal that reports marked functions that cannot be compiled (and misplaced
- * markers) and collects the outermost marked functions. The outermost ones are disjoint
- * subtrees, so one batch is compiled on one set of paths; the functions nested inside them
- * come in a later pass (`findOutermostMarked`), once their parent is done.
+ * One traversal that reports marked functions that cannot be compiled and collects the
+ * outermost marked functions. The outermost ones are disjoint subtrees, so one batch is
+ * compiled on one set of paths; the functions nested inside them come in a later pass
+ * (`findOutermostMarked`), once their parent is done. `with` statements and misplaced markers
+ * were reported by the plain walk; so the traversal does not enter marked functions unless
+ * marked functions nested in them must be checked too, or a call of `eval` in one must be
+ * judged by its scope (a local named `eval` is no direct eval).
  */
-export function scanMarked(ast: t.File, traverse: Traverse, env: PrepareEnv): Scan {
-  const diag = (code: 'SL1001' | 'SL1002' | 'SL1003' | 'SL1004' | 'SL1006' | 'SL1008', node: t.Node) =>
+export function scanMarked(ast: t.File, traverse: Traverse, env: PrepareEnv, walked: WalkFindings): Scan {
+  const diag = (code: 'SL1001' | 'SL1002' | 'SL1004' | 'SL1008', node: t.Node) =>
     env.diagnostics.push(makeDiagnostic(code as any, env.file, env.source, node.loc));
   const outermost: NodePath<t.Function>[] = [];
-  let nested = false;
+  const enter = walked.evalCalls > 0 || walked.nested;
   // marked functions whose subtree is being visited (the innermost last)
   const open: t.Function[] = [];
   traverse(ast, {
@@ -72,25 +83,21 @@ export function scanMarked(ast: t.File, traverse: Traverse, env: PrepareEnv): Sc
           return;
         }
         if (open.length === 0) outermost.push(p);
-        else nested = true;
-        open.push(p.node);
+        if (!enter) p.skip();
+        else open.push(p.node);
       },
       exit(p: NodePath<t.Function>) {
         if (open[open.length - 1] === p.node) open.pop();
       },
     },
-    WithStatement(w: NodePath<t.WithStatement>) {
-      if (open.length && w.getFunctionParent()?.node === open[open.length - 1]) diag('SL1003', w.node);
-    },
     CallExpression(c: NodePath<t.CallExpression>) {
       if (!open.length || !t.isIdentifier(c.node.callee, { name: 'eval' })) return;
       if (c.getFunctionParent()?.node === open[open.length - 1] && !c.scope.hasBinding('eval', true)) diag('SL1004', c.node);
     },
-    ExpressionStatement(p: NodePath<t.ExpressionStatement>) {
-      if (t.isStringLiteral(p.node.expression, { value: DIRECTIVE })) diag('SL1006', p.node);
-    },
   });
-  return { outermost, nested };
+  // in source order, as one traversal would have reported them
+  env.diagnostics.sort((x, y) => x.start.line - y.start.line || x.start.column - y.start.column);
+  return { outermost, nested: walked.nested };
 }
 
 /** Every marked function with no marked function around it, in source order. */

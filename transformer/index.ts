@@ -11,10 +11,11 @@ import * as t from '@babel/types';
 import { relative, isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
 import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';
-import { findOutermostMarked, hasDirective, markInModule, scanMarked, takeModuleDirective, DIRECTIVE, type Traverse } from './find.js';
+import { findOutermostMarked, hasDirective, markInModule, scanMarked, takeModuleDirective, DIRECTIVE, type Traverse, type WalkFindings } from './find.js';
 import { printSpliced } from './print.js';
 import { compileFunction, runtimeImport, type FileState } from './compile-function.js';
 import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
+import type { PrepareEnv } from './analyze/prepare.js';
 import { beginRegistrations, emitRegistrations } from './emit/registrations.js';
 
 export type { TransformOptions, TransformResult, Diagnostic, Position } from './types.js';
@@ -53,23 +54,30 @@ interface Stub {
  * - marks the functions written inline as call arguments in a marked function: they are
  *   tasklet functions too (`xs.forEach(x => ch.send(x))`), so the callback may block wherever
  *   its caller lets it (the array helpers, other tasklet functions);
+ * - reports `with` statements in marked functions and misplaced markers (scanMarked reports the
+ *   rest), and notes what the scan needs to know (nested marked functions, calls of `eval`);
  * - sets aside the bodies of functions that neither are marked nor contain a marked function,
  *   and the bodies of interfaces: nothing in them can change what the compiler decides
  *   (they declare nothing at module level), but Babel's scope crawl and traversals would walk
  *   them all. `restoreStubs` puts them back.
  */
-class ModuleWalk {
+class ModuleWalk implements WalkFindings {
+  nested = false;
+  evalCalls = 0;
+
   constructor(
     readonly names: Set<string>,
     readonly stubs: Stub[],
     readonly markAll: boolean,
+    readonly env: Pick<PrepareEnv, 'diagnostics' | 'file' | 'source'>,
   ) {}
 
   /**
-   * `inMarked`: some function around `node` is marked; `ownerMarked`: the nearest function or
-   * class around it is. Returns whether a marked function (or a misplaced marker) is under `node`.
+   * `inMarked`: some function around `node` is marked; `fnMarked`: the nearest function around
+   * it is; `ownerMarked`: the nearest function or class around it is. Returns whether a marked
+   * function (or a misplaced marker) is under `node`.
    */
-  walk(node: t.Node, inMarked: boolean, ownerMarked: boolean): boolean {
+  walk(node: t.Node, inMarked: boolean, fnMarked: boolean, ownerMarked: boolean): boolean {
     const type = node.type;
     if (type === 'Identifier') {
       this.names.add((node as t.Identifier).name);
@@ -79,21 +87,29 @@ class ModuleWalk {
     if (!keys) return false;
     const isFunction = t.isFunction(node);
     if (isFunction && this.markAll) markInModule(node as t.Function);
-    if (ownerMarked && (type === 'CallExpression' || type === 'OptionalCallExpression' || type === 'NewExpression')) {
-      for (const arg of (node as t.CallExpression).arguments) markInlineCallback(arg);
+    if (type === 'CallExpression' || type === 'OptionalCallExpression' || type === 'NewExpression') {
+      if (ownerMarked) for (const arg of (node as t.CallExpression).arguments) markInlineCallback(arg);
+      if (fnMarked && type === 'CallExpression' && t.isIdentifier((node as t.CallExpression).callee, { name: 'eval' })) this.evalCalls++;
+    } else if (type === 'WithStatement') {
+      if (fnMarked) this.report('SL1003', node);
     }
     const marked = isFunction && hasDirective(node as t.Function);
+    if (marked && inMarked) this.nested = true;
     const childInMarked = inMarked || marked;
+    const childFnMarked = isFunction ? marked : fnMarked;
     const childOwnerMarked = isFunction || t.isClass(node) ? marked : ownerMarked;
     let contains = false;
     for (const key of keys) {
       const child = (node as any)[key];
       if (Array.isArray(child)) {
-        for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string' && this.walk(c, childInMarked, childOwnerMarked)) contains = true;
-      } else if (child !== null && typeof child === 'object' && typeof child.type === 'string' && this.walk(child, childInMarked, childOwnerMarked)) contains = true;
+        for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string' && this.walk(c, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
+      } else if (child !== null && typeof child === 'object' && typeof child.type === 'string' && this.walk(child, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
     }
-    // a misplaced marker is reported by the scan: keep what holds it in view
-    if (marked || (type === 'ExpressionStatement' && t.isStringLiteral((node as t.ExpressionStatement).expression, { value: DIRECTIVE }))) return true;
+    if (type === 'ExpressionStatement' && t.isStringLiteral((node as t.ExpressionStatement).expression, { value: DIRECTIVE })) {
+      this.report('SL1006', node);
+      contains = true;
+    }
+    if (marked) return true;
     if (inMarked || contains) return contains;
     if (isFunction && (node as t.Function).body) {
       const body = (node as t.Function).body;
@@ -104,6 +120,10 @@ class ModuleWalk {
       (node as t.TSInterfaceDeclaration).body = t.tsInterfaceBody([]);
     }
     return false;
+  }
+
+  private report(code: 'SL1003' | 'SL1006', node: t.Node): void {
+    this.env.diagnostics.push(makeDiagnostic(code, this.env.file, this.env.source, node.loc));
   }
 }
 
@@ -141,8 +161,8 @@ export function transform(code: string, id: string, options: TransformOptions = 
   // printed by copying its text)
   const original = [...ast.program.body];
   const changedStatements = new Set<t.Node>();
-  const walk = new ModuleWalk(used, stubs, moduleDirectives.length > 0);
-  for (const s of original) if (walk.walk(s, false, false)) changedStatements.add(s);
+  const walk = new ModuleWalk(used, stubs, moduleDirectives.length > 0, { diagnostics, file: id, source: code });
+  for (const s of original) if (walk.walk(s, false, false, false)) changedStatements.add(s);
   // the next suffix to try per base name (names are only ever added, so a taken suffix stays taken)
   const nextSuffix = new Map<string, number>();
   const unique = (base: string): string => {
@@ -174,7 +194,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
 
   beginRegistrations();
   // one traversal validates and finds the outermost marked functions
-  const scan = scanMarked(ast, traverse, file);
+  const scan = scanMarked(ast, traverse, file, walk);
   if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };
 
   // compile outermost first, a batch of disjoint functions per pass; a later pass (only when a
