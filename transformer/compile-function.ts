@@ -3,7 +3,7 @@
  * hoist declarations → lower statements into states → assemble the body.
  */
 import type { NodePath } from '@babel/traverse';
-import * as t from '@babel/types';
+import * as t from './ast.js';
 import { prepareFunction, type PrepareEnv } from './analyze/prepare.js';
 import { CallSites } from './analyze/callsites.js';
 import { layoutFrame, type FrameLayout } from './analyze/bindings.js';

@@ -4,7 +4,7 @@
  */
 import type { NodePath } from '@babel/traverse';
 import type { TraverseOptions } from '@babel/traverse';
-import * as t from '@babel/types';
+import * as t from './ast.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { PrepareEnv } from './analyze/prepare.js';
 

@@ -7,7 +7,7 @@ import { parse } from '@babel/parser';
 import _traverse from '@babel/traverse';
 import type { NodePath } from '@babel/traverse';
 import _generate from '@babel/generator';
-import * as t from '@babel/types';
+import * as t from './ast.js';
 import { relative, isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
 import { makeDiagnostic, TaskletCompileError, catalogue } from './diagnostics.js';

@@ -11,7 +11,7 @@
  * Printing the whole module with @babel/generator is the fallback when the top-level
  * statements that remain are not in their original order.
  */
-import * as t from '@babel/types';
+import * as t from './ast.js';
 
 type Segment = number[]; // [genColumn, source, line0, column0, name?]
 

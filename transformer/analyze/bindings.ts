@@ -14,7 +14,7 @@
  *   across a suspension.
  */
 import type { NodePath, Binding, Scope } from '@babel/traverse';
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { CallSites } from './callsites.js';
 
 export interface BlockEnv {

@@ -4,7 +4,7 @@
  * calls to a short list of global built-ins that never call back into user code
  * (so loops around them can stay native and fast).
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 
 /** Globals whose methods never call user code that could block. */
 const PURE_GLOBAL_OBJECTS = new Set(['Math', 'JSON', 'Number', 'String', 'Symbol', 'BigInt', 'Date']);

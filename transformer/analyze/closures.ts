@@ -14,7 +14,7 @@
  * work, but cannot be saved).
  */
 import type { NodePath } from '@babel/traverse';
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FrameLayout } from './bindings.js';
 
 export interface ClosureEnv {

@@ -4,7 +4,7 @@
  * function), so a state can be entered in the middle of a former block.
  */
 import type { NodePath } from '@babel/traverse';
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FrameLayout } from './bindings.js';
 
 function target(layout: FrameLayout, name: string): t.Identifier | t.MemberExpression {

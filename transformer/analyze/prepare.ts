@@ -9,7 +9,7 @@
  * Returns the expression compiled code uses to name the function itself.
  */
 import type { NodePath } from '@babel/traverse';
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { Diagnostic } from '../types.js';
 
 export interface Prepared {

@@ -12,7 +12,7 @@
  * and fills in the save code of every call site, now that every frame local
  * is known. Saving makes no function calls, so it cannot overflow the stack.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from '../lower/context.js';
 import { exceptionRoutes } from '../lower/tries.js';
 

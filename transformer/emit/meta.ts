@@ -4,7 +4,7 @@
  * to show frames (`tasklet.frames`, logical stack traces) and snapshots use its
  * id and fingerprint to find the function again and to refuse changed code.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from '../lower/context.js';
 import { frameKey } from './assemble.js';
 

@@ -17,7 +17,7 @@
  * - the module itself: `registerModule({ id, fp, src, functions })`, a fingerprint of all its
  *   tasklet functions and one of its source text (runtime `moduleRegistry`).
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FileState } from '../compile-function.js';
 import { takeIterRefs } from '../lower/iteration.js';
 

@@ -3,7 +3,7 @@
  * first and once, a compound assignment reads the old value before the right
  * side runs, and logical assignments short-circuit.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from './context.js';
 import { explode, explodeParts, isOwnLocalUnchangedBy, isStable, toTemp } from './expressions.js';
 import { destructure } from './patterns.js';

@@ -8,7 +8,7 @@
  *             $pc = N; if (rt.u !== 0) { <save frame N>; return; }
  *     case N: ...
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from './context.js';
 
 export interface CallShape {

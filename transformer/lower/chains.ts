@@ -2,7 +2,7 @@
  * Optional chains with call sites: each link is evaluated once, in order, and
  * the first nullish optional link ends the whole chain with `undefined`.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from './context.js';
 import { emitCallSite, type CallShape } from './callsite.js';
 import { explode, explodeParts, toTemp, type Part } from './expressions.js';

@@ -3,7 +3,7 @@
  * (where `break`, `continue` and `return` go, through which `finally` blocks)
  * and the try regions the dispatch `catch` routes exceptions by.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import { Emitter, Label } from './emitter.js';
 import type { CallSites } from '../analyze/callsites.js';
 import type { FrameLayout } from '../analyze/bindings.js';

@@ -4,7 +4,7 @@
  * contiguous range of resume points (the dispatch `catch` routes by range).
  * References to a label are emitted as placeholder literals patched at the end.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 
 export class Label {
   id = -1;

@@ -6,7 +6,7 @@
  * `&&`, `||`, `??`, `?:` and optional chains become jumps so short-circuiting
  * is kept. Subtrees without call sites are left as they are.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from './context.js';
 import { emitCallSite, type CallShape } from './callsite.js';
 import { explodeAssignment } from './assignments.js';

@@ -5,7 +5,7 @@
  * loop is left early) as call sites, so iterables written in tasklet code may
  * block in them.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from './context.js';
 import { explode, toTemp } from './expressions.js';
 import { emitCallSite } from './callsite.js';

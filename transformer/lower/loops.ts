@@ -3,7 +3,7 @@
  * counts one preemption tick. A loop nest without calls or closures stays native
  * and counts ticks in a local budget (see lowerNativeNest).
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from './context.js';
 import type { Label } from './emitter.js';
 import { explode } from './expressions.js';

@@ -5,7 +5,7 @@
  * default only when the value is `undefined`, then the assignment. Iterators are
  * closed when the pattern leaves them unfinished.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext } from './context.js';
 import { explode, toTemp } from './expressions.js';
 

@@ -4,7 +4,7 @@
  * one with call sites is exploded: its control flow becomes jumps between
  * states, so execution can resume at any call site inside it.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext, TryRegion } from './context.js';
 import type { Label } from './emitter.js';
 import { explode, toTemp } from './expressions.js';

@@ -7,7 +7,7 @@
  * 2 throw, 3 jump; `$vN`: value, error or target) kept in frame locals, so a
  * tasklet suspended inside a finally block resumes with it.
  */
-import * as t from '@babel/types';
+import * as t from '../ast.js';
 import type { FunctionContext, TryRegion } from './context.js';
 import type { Label } from './emitter.js';
 import { lowerStatement, createBlockEnv } from './statements.js';
