@@ -202,7 +202,8 @@ class Output {
   printed(stmts: t.Statement[], generate: PrintInput['generate']): void {
     // the statements' own leading and trailing comments stay in the copied text around them
     const bare = stmts.map((s) => (s.leadingComments || s.trailingComments ? { ...s, leadingComments: null, trailingComments: null } : s)) as t.Statement[];
-    const out = generate(t.program(bare), { sourceMaps: this.wantMap, sourceFileName: this.id, retainLines: false }, this.code);
+    // (no source text: this printer sets sourcesContent itself, and Babel would copy it per call)
+    const out = generate(t.program(bare), { sourceMaps: this.wantMap, sourceFileName: this.id, retainLines: false }, undefined as any);
     if (this.col !== 0) this.newline();
     // after untouched code that does not end in `;`, a printed statement must not continue it
     const prefix = this.needsSemicolon ? 1 : 0;
