@@ -87,6 +87,43 @@ function inferredNameOfClass(cls: NodePath | null | undefined): string | null {
   return cls ? inferredName(cls) : null;
 }
 
+/**
+ * What a plain walk (no paths) sees of `this`/`super`/`arguments`/`new.target` in `fn`'s own
+ * body (through arrows, as lexicalUses): `this` or `super` is used; something that may be
+ * `arguments` or `new.target` is there (then lexicalUses must run to replace it).
+ */
+function lexicalScan(fn: t.Function): { usesThis: boolean; needsReplacing: boolean } {
+  const found = { usesThis: false, needsReplacing: false };
+  const walk = (node: t.Node): void => {
+    switch (node.type) {
+      case 'ThisExpression':
+      case 'Super':
+        found.usesThis = true;
+        return;
+      case 'Identifier':
+        if (node.name === 'arguments') found.needsReplacing = true;
+        return;
+      case 'MetaProperty':
+        if (node.meta.name === 'new' && node.property.name === 'target') found.needsReplacing = true;
+        return;
+    }
+    if ((t.isFunction(node) && node.type !== 'ArrowFunctionExpression') || t.isClass(node)) return;
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const child = (node as any)[key];
+      if (Array.isArray(child)) {
+        for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string') walk(c);
+      } else if (child !== null && typeof child === 'object' && typeof child.type === 'string') walk(child);
+    }
+  };
+  for (const key of t.VISITOR_KEYS[fn.type] ?? []) {
+    const child = (fn as any)[key];
+    if (Array.isArray(child)) {
+      for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string') walk(c);
+    } else if (child !== null && typeof child === 'object' && typeof child.type === 'string') walk(child);
+  }
+  return found;
+}
+
 /** Replace `this`/`arguments`/`new.target`/`super` seen by `fn`'s own body (through arrows). */
 function lexicalUses(fn: NodePath<t.Function>, visit: (p: NodePath, what: 'this' | 'arguments' | 'new.target' | 'super') => void): void {
   fn.traverse({
@@ -214,7 +251,10 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
   let usesThis = false;
   let argsLocal: string | null = null;
   let newTargetLocal: string | null = null;
-  lexicalUses(fn, (p, what) => {
+  // a plain walk finds `this`/`super`; the Babel traversal runs only when there is something to replace
+  const seen = lexicalScan(fn.node);
+  usesThis = seen.usesThis;
+  if (seen.needsReplacing) lexicalUses(fn, (p, what) => {
     if (what === 'this' || what === 'super') usesThis = true;
     else if (what === 'arguments') {
       argsLocal ??= env.unique('$args');
