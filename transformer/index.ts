@@ -215,8 +215,9 @@ export function transform(code: string, id: string, options: TransformOptions = 
     more = true; // from here on, until a pass finds nothing
   }
 
-  restoreStubs(stubs);
   emitRegistrations(ast, file); // snapshots: factories' metadata, classes, module values, for-of helper
+  // (after the registrations: their walks over the module need not enter the set-aside bodies)
+  restoreStubs(stubs);
 
   if (file.imports.size > 0 || file.functions.length > 0) {
     // V8 reads an imported binding through its module cell on every use; a module-level
