@@ -27,22 +27,8 @@ export function beginRegistrations(): void {
 }
 
 export function emitRegistrations(ast: t.File, file: FileState): void {
-  const refs = takeIterRefs();
-  if (refs.length > 0) {
-    // read through module-level consts, not the imported bindings: a plain slot is cheaper,
-    // and a loader that wraps imports in getters (Vitest's) cannot fail it on a full stack
-    const locals = new Map<string, string>();
-    for (const r of refs) {
-      let local = locals.get(r.name);
-      if (local === undefined) {
-        const imported = file.importRuntime(r.name);
-        local = file.unique(`${imported}$c`);
-        locals.set(r.name, local);
-        file.registrations.unshift(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(local), t.identifier(imported))]));
-      }
-      r.name = local;
-    }
-  }
+  // the for-of helpers' file-local names (every runtime import is read through a const alias, see index.ts)
+  for (const r of takeIterRefs()) r.name = file.importRuntime(r.name);
   if (file.functions.length === 0 && file.imports.size === 0) return;
   const factories = linkFactories(ast, file);
   registerModuleValues(ast, file, factories);
