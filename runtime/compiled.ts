@@ -81,6 +81,8 @@ export interface FactoryMeta {
   file: string;
   line: number;
   column: number;
+  /** 1: the factory's last argument is the `this` an arrow closes over (any value, not an environment) */
+  th?: number;
 }
 
 /**

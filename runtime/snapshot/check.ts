@@ -225,6 +225,11 @@ class Checker {
     if (e.length !== 2 + n) this.bad('BAD_CLOSURE', `closure ${f.meta.name} (${f.meta.id}) takes ${n} environment object${n === 1 ? '' : 's'}, the entry has ${e.length - 2}`);
     for (let j = 2; j < e.length; j++) {
       const v = e[j];
+      // an arrow's `this` (the factory's last argument) is any value
+      if (f.meta.th === 1 && j === e.length - 1) {
+        this.val(v);
+        continue;
+      }
       if (!Array.isArray(v) || v.length !== 2 || v[0] !== 1) this.bad('BAD_CLOSURE', `environment ${j - 2} of closure ${f.meta.name} is not a reference to an object`);
       this.idx(v[1], 'O');
     }

@@ -74,7 +74,7 @@ export function build(c: Checked): Restored {
     if (e[0] !== 'F') continue;
     const f = c.factories[e[1] as number];
     const envs: object[] = [];
-    for (let j = 2; j < e.length; j++) envs.push(out[(e[j] as number[])[1]] as object);
+    for (let j = 2; j < e.length; j++) envs.push(val(e[j]) as object); // (the last may be an arrow's `this`: any value)
     out[i] = closure(f.make(...envs), f.meta, ...envs);
   }
   for (let i = 0; i < objs.length; i++) {

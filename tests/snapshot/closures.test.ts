@@ -191,6 +191,35 @@ function banking(log: string[]): number {
   return acct.balance;
 }
 
+// arrows closing over the `this` of the method that made them (also through a nested arrow)
+class Tally {
+  total = 0;
+  label = 'tally';
+  collect(log: string[], xs: number[]): number {
+    'use tasklet';
+    const add = (x: number) => {
+      this.total += x;
+    };
+    const describe = () => () => `${this.label}=${this.total}`; // this through two arrows
+    for (const x of xs) {
+      add(x);
+      schedule();
+    }
+    const doubled = xs.map((x) => {
+      schedule(); // a frame of an inline callback that reads this
+      return x * 2 + this.total;
+    });
+    log.push(describe()(), doubled.join(','));
+    return this.total;
+  }
+}
+
+function tallyRun(log: string[], xs: number[]): number {
+  'use tasklet';
+  const t = new Tally();
+  return t.collect(log, xs);
+}
+
 describe('closures', () => {
   it('two locals holding one closure restore to one function; closures sharing an environment still share it', () => {
     const { trips, ref } = everyStep(counters, () => [[]]);
@@ -227,6 +256,12 @@ describe('closures', () => {
     const data = viaJson(snapshot(t));
     t.kill();
     expect(data.factories!.map((f) => f[0]).sort()).toEqual([`${ID}#twoSameName/f`, `${ID}#twoSameName/f~2`]);
+  });
+
+  it("arrows over their method's this (directly, through a nested arrow, in an inline callback)", () => {
+    const { trips, ref } = everyStep(tallyRun, () => [[], [1, 2, 3]]);
+    expect(trips).toBeGreaterThanOrEqual(6);
+    expect(ref[0]).toEqual(['tally=6', '8,10,12']);
   });
 
   it('closures made in a loop keep their own iteration environment', () => {

@@ -10,8 +10,9 @@
  * snapshot saves it by id plus environment (identity and sharing kept) and a
  * restore re-creates it without evaluating any code. Passing the environments
  * as arguments also gives a closure made in a loop its own iteration's
- * environment. Functions that capture anything else stay where they are (they
- * work, but cannot be saved).
+ * environment. An arrow that reads the enclosing function's `this` gets it as the
+ * factory's last argument. Functions that capture anything else stay where they are
+ * (they work, but cannot be saved).
  */
 import type { NodePath } from '@babel/traverse';
 import * as t from '../ast.js';
@@ -30,9 +31,18 @@ function holderNames(layout: FrameLayout): Set<string> {
   return names;
 }
 
-/** Holders the function reads, or null when it captures something a factory cannot pass. */
-function freeHolders(n: NodePath<t.Function>, holders: Set<string>, locals: Set<string>): string[] | null {
+/**
+ * Holders the function reads and the `this` expressions in it that mean the enclosing
+ * function's `this` (an arrow's, also through nested arrows), or null when it captures
+ * something a factory cannot pass.
+ */
+function freeHolders(
+  n: NodePath<t.Function>,
+  holders: Set<string>,
+  locals: Set<string>,
+): { used: string[]; thisRefs: NodePath<t.ThisExpression>[] } | null {
   const used = new Set<string>();
+  const thisRefs: NodePath<t.ThisExpression>[] = [];
   let ok = true;
   n.traverse({
     ReferencedIdentifier(p: NodePath<t.Identifier | t.JSXIdentifier>) {
@@ -54,7 +64,11 @@ function freeHolders(n: NodePath<t.Function>, holders: Set<string>, locals: Set<
       ok = false;
     },
     ThisExpression(p: NodePath<t.ThisExpression>) {
-      if (n.isArrowFunctionExpression() && p.getFunctionParent() === n) ok = false;
+      if (!n.isArrowFunctionExpression()) return;
+      // `this` belongs to the nearest non-arrow function around it: past n, the enclosing one
+      let f = p.getFunctionParent();
+      while (f && f !== n && f.isArrowFunctionExpression()) f = f.getFunctionParent();
+      if (f === n) thisRefs.push(p);
     },
     Super() {
       ok = false;
@@ -70,7 +84,7 @@ function freeHolders(n: NodePath<t.Function>, holders: Set<string>, locals: Set<
       },
     });
   }
-  return ok ? [...used] : null;
+  return ok ? { used: [...used], thisRefs } : null;
 }
 
 function functionName(n: NodePath<t.Function>, index: number): string {
@@ -108,9 +122,15 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
     },
   });
   sites.forEach((n, index) => {
-    const used = freeHolders(n, holders, locals);
-    if (used === null) return;
+    const free = freeHolders(n, holders, locals);
+    if (free === null) return;
+    const { used, thisRefs } = free;
     const name = functionName(n, index);
+    // an arrow reading the enclosing `this` gets it as the factory's last argument, saved
+    // with the closure like an environment (the factory meta says so: `th: 1`)
+    const thisName = thisRefs.length > 0 ? env.unique('$this') : null;
+    if (thisName) for (const r of thisRefs) r.replaceWith(t.identifier(thisName));
+    const args = (): t.Expression[] => [...used.map((h) => t.identifier(h)), ...(thisName ? [t.thisExpression()] : [])];
     const factory = t.identifier(env.unique(`$mk_${name.replace(/[^A-Za-z0-9_$]/g, '_')}`));
     const metaName = t.identifier(env.unique('$factory'));
     const loc = n.node.loc?.start;
@@ -120,13 +140,14 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
       t.objectProperty(t.identifier('file'), t.stringLiteral(env.moduleId)),
       t.objectProperty(t.identifier('line'), t.numericLiteral(loc?.line ?? 0)),
       t.objectProperty(t.identifier('column'), t.numericLiteral(loc?.column ?? 0)),
+      ...(thisName ? [t.objectProperty(t.identifier('th'), t.numericLiteral(1))] : []),
     ]);
-    const params = used.map((h) => t.identifier(h));
+    const params = [...used, ...(thisName ? [thisName] : [])].map((h) => t.identifier(h));
     const node = n.node as t.Expression;
     // keep the name JavaScript infers at the original site: bind it to a const of that name
     const inferred = inferredByJs(n);
     const body =
-      inferred && !used.includes(inferred) && !(t.isFunctionExpression(node) && node.id)
+      inferred && !used.includes(inferred) && inferred !== thisName && !(t.isFunctionExpression(node) && node.id)
         ? [t.variableDeclaration('const', [t.variableDeclarator(t.identifier(inferred), node)]), t.returnStatement(t.identifier(inferred))]
         : [t.returnStatement(node)];
     // placed at the top of the module now, so the compile loop still finds a marked function
@@ -137,8 +158,8 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
       t.variableDeclaration('const', [t.variableDeclarator(metaName, meta)]),
       t.expressionStatement(t.callExpression(t.identifier(env.importRuntime('registerFactory')), [t.cloneNode(metaName), t.cloneNode(factory)])),
     ]);
-    const make = t.callExpression(t.cloneNode(factory), used.map((h) => t.identifier(h)));
-    const call = t.callExpression(t.identifier(env.importRuntime('closure')), [make, t.cloneNode(metaName), ...used.map((h) => t.identifier(h))]);
+    const make = t.callExpression(t.cloneNode(factory), args());
+    const call = t.callExpression(t.identifier(env.importRuntime('closure')), [make, t.cloneNode(metaName), ...args()]);
     (make as any)._stacklessInternal = true;
     (call as any)._stacklessInternal = true;
     layout.closureEnvs.delete(n.node);
