@@ -361,7 +361,9 @@ export abstract class Runner implements Host {
 
   /** Forgets a loaded run: its state is in the store (or it failed). */
   protected unload(live: Live): void {
-    if (live.t.alive && live.t.scheduled && !live.t.blocked) live.t.remove();
+    // forget the tasklet without running its finally blocks (the run is not over: it goes on
+    // from its checkpoint, here later or in another worker), wherever it waits
+    if (live.t.alive) live.t.drop();
     live.step = null;
     detach(live);
     this.loaded.delete(live.id);
