@@ -18,9 +18,10 @@ import { createRequire } from 'node:module';
 import type * as PG from 'pg';
 import { WorkflowError } from './errors.js';
 import {
-  childSignal, ENDED, LOST, STATUSES, type CancelState, type Checkpoint, type Claimed, type ClaimRequest, type EngineStore, type Ending,
+  childSignal, ENDED, LOST, type CancelState, type Checkpoint, type Claimed, type ClaimRequest, type EngineStore, type Ending,
   type Fence, type InboxRow, type JournalEntry, type ListFilter, type Lost, type NewRun, type RunRecord, type StoredJournalEntry, type Write,
 } from './store.js';
+import { parseOr, toRecord } from './rows.js';
 
 export interface PostgresStoreOptions {
   /** The Postgres schema that holds the tables (created if missing); default 'stackless'. */
@@ -199,7 +200,7 @@ export class PostgresStore implements EngineStore {
 
   async getRun(id: string): Promise<RunRecord | undefined> {
     const rows = await this.q(`SELECT ${COLS} FROM ${this.t('runs')} WHERE id = $1`, [id]);
-    return rows.length === 0 ? undefined : toRecord(rows[0]);
+    return rows.length === 0 ? undefined : record(rows[0]);
   }
 
   async listRuns(filter: ListFilter = {}): Promise<RunRecord[]> {
@@ -210,9 +211,9 @@ export class PostgresStore implements EngineStore {
     // one unreadable row must not hide the others: it is listed as failed, with why
     return rows.map((r) => {
       try {
-        return toRecord(r);
+        return record(r);
       } catch (e) {
-        return { ...toRecord({ ...r, status: 'failed', waiting_for: null }), corrupt: (e as Error).message };
+        return { ...record({ ...r, status: 'failed', waiting_for: null }), corrupt: (e as Error).message };
       }
     });
   }
@@ -545,40 +546,9 @@ function journalArrays(js: JournalEntry[]): [string[], Array<string | null>, Arr
   ];
 }
 
-function toRecord(r: Row): RunRecord {
-  const status = r.status as string;
-  if (!(STATUSES as readonly string[]).includes(status)) {
-    throw new WorkflowError('CORRUPT', `run '${String(r.id)}' has an unknown status ${JSON.stringify(status)} in the store`);
-  }
-  return {
-    id: r.id as string,
-    fn: r.fn as string,
-    fp: r.fp as string,
-    status: status as RunRecord['status'],
-    input: r.input as string,
-    snapshot: r.snapshot as string | null,
-    wakeAt: (r.wake_at as number | null) ?? null,
-    waitingFor: (r.waiting_for as string[] | null) ?? [],
-    cancel: Number(r.cancel) as CancelState,
-    result: r.result as string | null,
-    error: r.error as string | null,
-    frames: r.frames as string | null,
-    steps: r.steps as number,
-    checkpoints: r.checkpoints as number,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-    parent: (r.parent as string | null) ?? null,
-    owner: (r.owner as string | null) ?? null,
-    leaseUntil: (r.lease_until as number | null) ?? null,
-  };
-}
-
-function parseOr(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+/** A runs row: waiting_for is a text[] column. */
+function record(r: Row): RunRecord {
+  return toRecord(r, (r.waiting_for as string[] | null) ?? []);
 }
 
 /** host:port/db of a connection string, without the password, for messages. */

@@ -12,6 +12,7 @@ import {
   type Fence, type InboxRow, type JournalEntry, type ListFilter, type LoadState, type Lost, type NewRun, type RunRecord, type Store,
   type StoredJournalEntry, type Write,
 } from './store.js';
+import { parseOr, toRecord } from './rows.js';
 import { MIGRATE_1_TO_2, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 type Db = BetterSqlite3.Database;
@@ -147,12 +148,12 @@ export class SqliteStore implements Store, EngineStore {
   }
   getRun(id: string): RunRecord | undefined {
     const r = this.q.get.get(id) as Row | undefined;
-    return r === undefined ? undefined : toRecord(r);
+    return r === undefined ? undefined : record(r);
   }
   loadState(id: string): LoadState | undefined {
     const r = this.q.loadState.get(id) as Row | undefined;
     if (r === undefined) return undefined;
-    if (!(STATUSES as readonly string[]).includes(r.status as string)) toRecord(r); // throws CORRUPT
+    if (!(STATUSES as readonly string[]).includes(r.status as string)) record(r); // throws CORRUPT
     return r as unknown as LoadState;
   }
   listRuns(filter: ListFilter = {}): RunRecord[] {
@@ -161,9 +162,9 @@ export class SqliteStore implements Store, EngineStore {
     // one unreadable row must not hide the others: it is listed as failed, with why
     return rows.map((r) => {
       try {
-        return toRecord(r);
+        return record(r);
       } catch (e) {
-        return { ...toRecord({ ...r, status: 'failed', waiting_for: null }), corrupt: (e as Error).message };
+        return { ...record({ ...r, status: 'failed', waiting_for: null }), corrupt: (e as Error).message };
       }
     });
   }
@@ -301,37 +302,8 @@ function names(ns: string[]): string | null {
   return ns.length === 0 ? null : `\n${ns.join('\n')}\n`;
 }
 
-function toRecord(r: Row): RunRecord {
-  const status = r.status as string;
-  if (!(STATUSES as readonly string[]).includes(status)) {
-    throw new WorkflowError('CORRUPT', `run '${String(r.id)}' has an unknown status ${JSON.stringify(status)} in the store`);
-  }
+/** A runs row: waiting_for is one text of newline-separated names. */
+function record(r: Row): RunRecord {
   const w = r.waiting_for as string | null;
-  return {
-    id: r.id as string,
-    fn: r.fn as string,
-    fp: r.fp as string,
-    status: status as RunRecord['status'],
-    input: r.input as string,
-    snapshot: r.snapshot as string | null,
-    wakeAt: r.wake_at as number | null,
-    waitingFor: w === null ? [] : w.split('\n').filter((n) => n !== ''),
-    cancel: r.cancel as CancelState,
-    result: r.result as string | null,
-    error: r.error as string | null,
-    frames: r.frames as string | null,
-    steps: r.steps as number,
-    checkpoints: r.checkpoints as number,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-    parent: (r.parent as string | null | undefined) ?? null,
-  };
-}
-
-function parseOr(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  return toRecord(r, w === null ? [] : w.split('\n').filter((n) => n !== ''));
 }
