@@ -10,7 +10,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { pingerGen, pongerGen } from './pingpong.mjs';
+import { pingerGen, pongerGen, pingpongGen } from './pingpong.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -43,16 +43,7 @@ export async function loadRegeneratorPingpong(dir) {
 import { GenChannel, GenScheduler } from ${JSON.stringify(schedulerURL)};
 ${pingerGen.toString()}
 ${pongerGen.toString()}
-export function pingpongRegen(n) {
-  const s = new GenScheduler();
-  const ping = new GenChannel(s);
-  const pong = new GenChannel(s);
-  const out = { sum: -1 };
-  s.spawn(pingerGen(ping, pong, n, out));
-  s.spawn(pongerGen(ping, pong, n));
-  s.run();
-  return out.sum;
-}
+export ${pingpongGen.toString().replace('function pingpongGen(', 'function pingpongRegen(')}
 `;
   const out = babel.transformSync(source, {
     configFile: false,
