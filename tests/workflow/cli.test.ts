@@ -8,18 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, postgresStore, sqliteStore, type Engine } from '../../workflow/index.js';
 import { cliPath, repoRoot, runNode } from '../plugins/helpers/index.js';
-import { approval, cancellable, flaky, order } from './programs/flows.js';
-import { tempDb } from './helpers.js';
+import { approval, flaky, order } from './programs/flows.js';
+import { startSampleRuns, tempDb } from './helpers.js';
 
 const db = tempDb();
 let engine: Engine;
 beforeAll(async () => {
   engine = createEngine({ store: sqliteStore(db) });
-  await engine.start(order, ['lamp', 2], { id: 'done-1' });
-  await engine.start(approval, [250], { id: 'wait-1' });
-  await engine.start(flaky, [9], { id: 'fail-1' });
-  await engine.start(cancellable, [], { id: 'cancel-1' });
-  await engine.drain();
+  await startSampleRuns(engine);
 });
 afterAll(() => engine.close());
 

@@ -8,8 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, sqliteStore, type Engine } from '../../workflow/index.js';
 import { cliPath, repoRoot } from '../plugins/helpers/index.js';
-import { approval, cancellable, flaky, order } from './programs/flows.js';
-import { tempDb } from './helpers.js';
+import { startSampleRuns, tempDb } from './helpers.js';
 
 const chromiumPath = [process.env.STACKLESS_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p)) ?? null;
 if (chromiumPath === null) console.warn('[tests/workflow/ui] SKIPPED: no Chromium (apt-get install -y chromium, or set STACKLESS_CHROMIUM)');
@@ -59,11 +58,7 @@ async function startServer(args: string[]): Promise<{ child: ChildProcess; url: 
 
 beforeAll(async () => {
   engine = createEngine({ store: sqliteStore(db) });
-  await engine.start(order, ['lamp', 2], { id: 'done-1' });
-  await engine.start(approval, [250], { id: 'wait-1' });
-  await engine.start(flaky, [9], { id: 'fail-1' });
-  await engine.start(cancellable, [], { id: 'cancel-1' });
-  await engine.drain();
+  await startSampleRuns(engine);
   if (chromiumPath === null) return;
   ({ child: server, url } = await startServer([]));
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
