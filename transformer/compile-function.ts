@@ -100,6 +100,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     record: file.unique('$rec'),
     forceSwitch: file.forceSwitch ? runtimeImport(file, '$yield') : '',
     arrayHelpers: { get: (m: string) => (ARRAY_METHODS.includes(m) ? runtimeImport(file, `$${m}`) : undefined) },
+    helper: (exported: string) => runtimeImport(file, exported),
   };
   const reserved = new Set(Object.values(names).filter((v): v is string => typeof v === 'string' && v !== ''));
   const layout = layoutFrame(fn, cs, reserved, file.unique, () => runtimeImport(file, 'TDZ'));

@@ -16,7 +16,7 @@ import { printSpliced } from './print.js';
 import { compileFunction, runtimeImport, type FileState } from './compile-function.js';
 import type { TransformOptions, TransformResult, Diagnostic } from './types.js';
 import type { PrepareEnv } from './analyze/prepare.js';
-import { beginRegistrations, emitRegistrations } from './emit/registrations.js';
+import { emitRegistrations } from './emit/registrations.js';
 
 export type { TransformOptions, TransformResult, Diagnostic, Position } from './types.js';
 export { TaskletCompileError, catalogue };
@@ -191,8 +191,6 @@ export function transform(code: string, id: string, options: TransformOptions = 
     registrations: [],
     importRuntime: (exported: string) => runtimeImport(file, exported),
   };
-
-  beginRegistrations();
   // one traversal validates and finds the outermost marked functions
   const scan = scanMarked(ast, traverse, file, walk);
   if (diagnostics.some((d) => d.severity === 'error')) return { code, map: null, diagnostics, changed: false };

@@ -19,16 +19,8 @@
  */
 import * as t from '../ast.js';
 import type { FileState } from '../compile-function.js';
-import { takeIterRefs } from '../lower/iteration.js';
-
-/** Forgets what an earlier, abandoned transform left behind. */
-export function beginRegistrations(): void {
-  takeIterRefs();
-}
 
 export function emitRegistrations(ast: t.File, file: FileState): void {
-  // the for-of helpers' file-local names (every runtime import is read through a const alias, see index.ts)
-  for (const r of takeIterRefs()) r.name = file.importRuntime(r.name);
   if (file.functions.length === 0 && file.imports.size === 0) return;
   const factories = linkFactories(ast, file);
   registerModuleValues(ast, file, factories);

@@ -50,6 +50,8 @@ export interface Names {
   forceSwitch: string;
   /** imported array helpers by method name */
   arrayHelpers: { get(method: string): string | undefined };
+  /** the file's (const-aliased) local name of a runtime export, imported on first use */
+  helper(exported: string): string;
 }
 
 export class FunctionContext {

@@ -13,16 +13,6 @@ import { lowerStatement, assignTarget, createBlockEnv } from './statements.js';
 import { backEdge } from './loops.js';
 import { beginFinally, endFinally } from './tries.js';
 
-/**
- * References to the runtime's `$iter` emitted since the last takeIterRefs(): the file's
- * local name of that import is only known to the file state, so transformer/emit/registrations.ts
- * names them once the whole file is compiled.
- */
-const iterRefs: t.Identifier[] = [];
-export function takeIterRefs(): t.Identifier[] {
-  return iterRefs.splice(0);
-}
-
 function assign(target: t.LVal, value: t.Expression): t.Statement {
   return t.expressionStatement(t.assignmentExpression('=', target, value));
 }
@@ -33,13 +23,6 @@ function methodKind(right: t.Expression): number {
   const c = right.callee;
   if (!t.isMemberExpression(c) || c.computed || !t.isIdentifier(c.property) || t.isSuper(c.object)) return -1;
   return ['values', 'keys', 'entries'].indexOf(c.property.name);
-}
-
-/** An identifier the registrations pass will rename to the file's import of runtime helper `name`. */
-function helperRef(name: string): t.Identifier {
-  const id = t.identifier(name);
-  iterRefs.push(id);
-  return id;
 }
 
 export function lowerForOf(ctx: FunctionContext, node: t.ForOfStatement, labels: string[]): void {
@@ -58,13 +41,13 @@ export function lowerForOf(ctx: FunctionContext, node: t.ForOfStatement, labels:
     // o.entries(): $iterm(o, kind), else the method called as written
     const callee = (node.right as t.CallExpression).callee as t.MemberExpression;
     const target = toTemp(ctx, explode(ctx, callee.object as t.Expression));
-    const made = emitCallSite(ctx, { token: helperRef('$iterm'), call: t.callExpression(helperRef('$iterm'), [t.cloneNode(target), t.numericLiteral(kind)]) }, true)!;
+    const made = emitCallSite(ctx, { token: t.identifier(ctx.names.helper('$iterm')), call: t.callExpression(t.identifier(ctx.names.helper('$iterm')), [t.cloneNode(target), t.numericLiteral(kind)]) }, true)!;
     em.emit(assign(t.identifier(it), made));
     em.emit(t.ifStatement(t.binaryExpression('!==', t.identifier(it), t.nullLiteral()), t.blockStatement(em.jumpStatements(have))));
     obj = toTemp(ctx, explode(ctx, t.callExpression(t.memberExpression(t.cloneNode(target), t.cloneNode(callee.property)), [])));
   } else {
     obj = toTemp(ctx, explode(ctx, node.right));
-    const made = emitCallSite(ctx, { token: helperRef('$iter'), call: t.callExpression(helperRef('$iter'), [t.cloneNode(obj)]) }, true)!;
+    const made = emitCallSite(ctx, { token: t.identifier(ctx.names.helper('$iter')), call: t.callExpression(t.identifier(ctx.names.helper('$iter')), [t.cloneNode(obj)]) }, true)!;
     em.emit(assign(t.identifier(it), made));
     em.emit(t.ifStatement(t.binaryExpression('!==', t.identifier(it), t.nullLiteral()), t.blockStatement(em.jumpStatements(have))));
   }
