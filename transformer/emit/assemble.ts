@@ -15,6 +15,7 @@
 import * as t from '../ast.js';
 import type { FunctionContext } from '../lower/context.js';
 import { exceptionRoutes } from '../lower/tries.js';
+import { writtenNames } from '../analyze/writes.js';
 
 export interface AssembleInput {
   ctx: FunctionContext;
@@ -189,8 +190,8 @@ export function assemble(input: AssembleInput): t.Statement[] {
   ];
 
   const cases = ctx.em.states.map((s) => t.switchCase(t.numericLiteral(s.label.id), s.body));
-  for (const c of cases) for (const st of c.consequent) collectWrites(st, written);
-  for (const st of catchBody) collectWrites(st, written);
+  for (const c of cases) writtenNames(c.consequent, written);
+  writtenNames(catchBody, written);
   ctx.em.finish();
   const tryBlock: t.Statement[] = [];
   if (hasTry) {
@@ -298,19 +299,4 @@ function entryIsPure(stmts: t.Statement[], locals: Set<string>): boolean {
     return false;
   };
   return stmts.every(pureStmt);
-}
-
-/** Adds every identifier `node` may assign (assignments, updates, for-in/of heads, declarations). */
-function collectWrites(node: t.Node, into: Set<string>): void {
-  t.traverseFast(node, (n) => {
-    let target: t.Node | null = null;
-    if (t.isAssignmentExpression(n)) target = n.left;
-    else if (t.isUpdateExpression(n)) target = n.argument;
-    else if (t.isForXStatement(n)) target = n.left;
-    else if (t.isVariableDeclarator(n)) target = n.id;
-    else if (t.isCatchClause(n)) target = n.param ?? null;
-    if (!target) return;
-    if (t.isIdentifier(target)) into.add(target.name);
-    else for (const name of Object.keys(t.getBindingIdentifiers(target))) into.add(name);
-  });
 }

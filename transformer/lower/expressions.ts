@@ -11,6 +11,7 @@ import type { FunctionContext } from './context.js';
 import { emitCallSite, type CallShape } from './callsite.js';
 import { explodeAssignment } from './assignments.js';
 import { explodeOptional } from './chains.js';
+import { writtenNames } from '../analyze/writes.js';
 
 /** Values that no call can change and that are free to evaluate twice. */
 export function isStable(node: t.Node, ctx: FunctionContext): boolean {
@@ -29,20 +30,7 @@ export function isStable(node: t.Node, ctx: FunctionContext): boolean {
  */
 export function isOwnLocalUnchangedBy(node: t.Node, ctx: FunctionContext, later: t.Node[]): boolean {
   if (!t.isIdentifier(node) || ctx.layout.holders.has(node.name) || !ctx.layout.locals.includes(node.name)) return false;
-  const name = node.name;
-  let written = false;
-  const visit = (n: t.Node) => {
-    if (written) return;
-    if (t.isAssignmentExpression(n) || t.isUpdateExpression(n) || t.isForXStatement(n) || t.isVariableDeclarator(n)) {
-      const target = t.isAssignmentExpression(n) ? n.left : t.isUpdateExpression(n) ? n.argument : t.isForXStatement(n) ? n.left : n.id;
-      if (Object.prototype.hasOwnProperty.call(t.getBindingIdentifiers(target as t.Node), name) || (t.isIdentifier(target) && target.name === name)) written = true;
-    }
-  };
-  for (const n of later) {
-    t.traverseFast(n, visit);
-    if (written) return false;
-  }
-  return true;
+  return !writtenNames(later).has(node.name);
 }
 
 /** Free of side effects, so evaluating it again at a retry gives the same value. */
