@@ -114,13 +114,20 @@ export function lowerNativeNest(ctx: FunctionContext, node: t.WhileStatement | t
     lo > hi ? t.booleanLiteral(false) : lo === hi ? reIs('===', lo) : t.logicalExpression('&&', t.binaryExpression('>=', re(), t.numericLiteral(lo)), t.binaryExpression('<=', re(), t.numericLiteral(hi)));
   const stop = (k: number) => t.sequenceExpression([t.assignmentExpression('=', re(), t.numericLiteral(k)), t.booleanLiteral(false)]);
   const spend = () => t.updateExpression('--', budget(), true);
+  const loopsIn = new Map<t.Node, boolean>();
   const hasLoop = (n: t.Node): boolean => {
-    let found = false;
-    t.traverseFast(n, (x) => {
-      if (t.isLoop(x)) found = true;
-    });
+    let found = loopsIn.get(n);
+    if (found === undefined) {
+      found = false;
+      t.traverseFast(n, (x) => {
+        if (t.isLoop(x)) found = true;
+      });
+      loopsIn.set(n, found);
+    }
     return found;
   };
+  const labelled = (stmt: t.Statement, labels: t.Identifier[]): t.Statement =>
+    labels.reduceRight<t.Statement>((body, l) => t.labeledStatement(l, body), stmt);
   type Out = { stmt: t.Statement; lo: number; hi: number };
 
   const rewriteList = (stmts: t.Statement[]): t.Statement[] => {
@@ -149,31 +156,22 @@ export function lowerNativeNest(ctx: FunctionContext, node: t.WhileStatement | t
   };
   const rewriteBody = (s: t.Statement): t.Statement[] => (t.isBlockStatement(s) ? rewriteList(s.body) : rewriteList([s]));
 
-  const rewrite = (s: t.Statement): Out => {
-    if (t.isLabeledStatement(s)) {
-      const inner = rewrite(s.body);
-      // the label must stay on the loop itself for `continue label`
-      if (t.isBlockStatement(inner.stmt) && (inner.stmt as any)._nest) {
-        const [pre, loop, post] = inner.stmt.body;
-        const block = t.blockStatement([pre!, t.labeledStatement(s.label, loop!), post!]);
-        (block as any)._nest = true;
-        return { ...inner, stmt: block };
-      }
-      return { ...inner, stmt: t.labeledStatement(s.label, inner.stmt) };
-    }
+  // `labels`: the labels on `s`; on a loop they must stay on the loop itself (`continue label`)
+  const rewrite = (s: t.Statement, labels: t.Identifier[] = []): Out => {
+    if (t.isLabeledStatement(s)) return rewrite(s.body, [...labels, s.label]);
     if (t.isBlockStatement(s)) {
       const lo = counter + 1;
       const body = rewriteList(s.body);
-      return { stmt: t.blockStatement(body), lo, hi: counter };
+      return { stmt: labelled(t.blockStatement(body), labels), lo, hi: counter };
     }
     if (t.isIfStatement(s)) {
       const lo = counter + 1;
       const cons = rewrite(s.consequent);
       const alt = s.alternate ? rewrite(s.alternate) : null;
       const test = t.conditionalExpression(reIs('!==', 0), reIn(cons.lo, cons.hi), s.test);
-      return { stmt: t.ifStatement(test, cons.stmt, alt?.stmt ?? null), lo, hi: counter };
+      return { stmt: labelled(t.ifStatement(test, cons.stmt, alt?.stmt ?? null), labels), lo, hi: counter };
     }
-    if (!hasLoop(s)) return { stmt: s, lo: counter + 1, hi: counter };
+    if (!hasLoop(s)) return { stmt: labelled(s, labels), lo: counter + 1, hi: counter };
     if (!t.isWhileStatement(s) && !t.isDoWhileStatement(s) && !t.isForStatement(s)) throw new Error(`stackless: native loop nest with a ${s.type} on the way to an inner loop`);
     const k = ++counter;
     const body = rewriteBody(s.body);
@@ -191,6 +189,7 @@ export function lowerNativeNest(ctx: FunctionContext, node: t.WhileStatement | t
       loop = t.isWhileStatement(s) ? t.whileStatement(test, t.blockStatement(body)) : t.forStatement(null, test, s.update, t.blockStatement(body));
     }
     loop.loc = s.loc;
+    loop = labelled(loop, labels);
     const init = t.isForStatement(s) && s.init ? (s.init as t.Expression) : null;
     const clear = t.expressionStatement(t.assignmentExpression('=', re(), t.numericLiteral(0)));
     const pre = init
@@ -200,9 +199,7 @@ export function lowerNativeNest(ctx: FunctionContext, node: t.WhileStatement | t
       t.expressionStatement(t.assignmentExpression('=', ctx.rtMember('ticks'), budget())),
       ...em.jumpStatements(tickState),
     ]));
-    const block = t.blockStatement([pre, loop, post]);
-    (block as any)._nest = true;
-    return { stmt: block, lo: k, hi: counter };
+    return { stmt: t.blockStatement([pre, loop, post]), lo: k, hi: counter };
   };
 
   const nest = rewrite(top).stmt;
