@@ -18,7 +18,7 @@ import { sqliteStore } from './sqlite.js';
 import { runStep, type CheckedOptions, type StepFn } from './steps.js';
 import { LOST, type CancelState, type EngineStore, type ListFilter, type Lost, type RunStatus, type StoredJournalEntry } from './store.js';
 import { parseJson, readValue, type FrameView } from './view.js';
-import { dropDeadTemporaries, saveable } from './scrub.js';
+import { saveable } from './scrub.js';
 
 export interface EngineOptions {
   /** Where runs live; default sqliteStore('.stackless/workflows.db'). */
@@ -304,7 +304,6 @@ export class Engine extends Runner {
       live.step = null;
       live.ctx.steps++;
       if (live.ctx.ctl.balance >= 0) return; // killed meanwhile: no longer waiting for it
-      dropDeadTemporaries(live.t, fn);
       if (outcome.ok) {
         live.stepsDone++;
         live.journal.push({ kind: 'step', name, attempt: outcome.attempts, data: { value: preview(outcome.value) } });

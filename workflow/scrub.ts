@@ -1,20 +1,7 @@
-// Two things the engine does to a step's outcome before it goes into a checkpoint, so that
-// snapshots accept it (see workflow/NEEDS.md 1).
-import { snapshot, type Tasklet } from '../runtime/index.js';
+// What the engine does to a failed step's error before it goes into a checkpoint, so that
+// snapshots accept it.
+import { snapshot } from '../runtime/index.js';
 import { toStoredError } from './errors.js';
-
-/**
- * The compiled caller of step() keeps the step's function in a temporary ($t1) after the
- * call. That temporary is dead, but snapshots save every temporary, and an arrow function
- * cannot be saved yet (runtime/snapshot/NEEDS.md 1 and 3): the checkpoint after the step
- * would be refused. So the caller's record (the innermost one: step() has none) forgets it.
- * Only compiler temporaries are touched, never a variable of the user's.
- */
-export function dropDeadTemporaries(t: Tasklet, fn: unknown): void {
-  const top = (t as unknown as { _top: Record<string, unknown> | null })._top;
-  if (top === null || typeof top !== 'object') return;
-  for (const k of Object.keys(top)) if (/^\$t\d/.test(k) && top[k] === fn) top[k] = undefined;
-}
 
 /**
  * The error a failed step throws into the workflow is saved with the checkpoint; one that
