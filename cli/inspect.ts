@@ -5,6 +5,7 @@
  * It only reads the JSON: no program needs to be loaded and nothing is restored.
  */
 import { readFileSync } from 'node:fs';
+import { unpacked } from '../runtime/snapshot/pack.js';
 
 type Entry = unknown[];
 interface Info {
@@ -207,7 +208,7 @@ export function inspect(file: string, all: boolean, write: (text: string) => voi
     return 1;
   }
   try {
-    write(new Printer(d, all).print());
+    write(new Printer(unpacked(d), all).print());
   } catch (e) {
     error(`stackless inspect: ${file} is a damaged snapshot (${(e as Error).message})\n`);
     return 1;

@@ -23,6 +23,7 @@
 // Engines use migrations through withMigrations(store, migrations) (a store whose claimed runs
 // come back migrated), see docs/workflows.md "Code changes". migrateSnapshot() is the rewrite itself.
 import { functionRegistry } from '../runtime/compiled.js';
+import { unpacked } from '../runtime/snapshot/pack.js';
 import type { Claimed, EngineStore } from './store.js';
 import { WorkflowError } from './errors.js';
 
@@ -117,7 +118,7 @@ export function migrateSnapshot(
   if (migrations.length === 0) return null;
   let data: Snap;
   try {
-    data = JSON.parse(json) as Snap;
+    data = unpacked(JSON.parse(json)) as Snap;
   } catch {
     return null; // not ours to judge: restore() reports it
   }

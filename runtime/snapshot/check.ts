@@ -8,6 +8,8 @@ import { classByName, errorClass, factoryFp, hasBuiltin, RUNTIME_FUNCTIONS, TYPE
 import { fail, type Meta } from './errors.js';
 import { fromBase64 } from './base64.js';
 import { hasPc } from './save-sched.js';
+import { checkPacks } from './check-packs.js';
+import { COLUMN, type PackLayout } from './pack.js';
 import {
   FORMAT, VERSION, READS, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, HELPER_PC, STATES, type SnapshotData,
 } from './format.js';
@@ -21,6 +23,8 @@ export interface Checked {
   classes: Function[];
   /** Decoded ArrayBuffer contents per object index ("B" entries). */
   bytes: Map<number, Uint8Array>;
+  /** version 3: the tasklet packs, checked (objs holds a pack number for each member) */
+  packs: PackLayout | null;
 }
 
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -44,6 +48,7 @@ class Checker {
   readonly factories: FactoryEntry[] = [];
   readonly classes: Function[] = [];
   readonly bytes = new Map<number, Uint8Array>();
+  packs: PackLayout | null = null;
   constructor(readonly d: SnapshotData) {}
 
   bad(code: string, what: string): never {
@@ -51,7 +56,8 @@ class Checker {
   }
 
   tagOf(i: number): unknown {
-    return this.d.objs[i][0];
+    const e = this.d.objs[i];
+    return typeof e === 'number' ? 'K' : e[0]; // a number: a tasklet in a pack
   }
 
   /** A value; `hole` allows the array-hole marker. */
@@ -149,17 +155,21 @@ class Checker {
     for (let i = 0; i < d.objs.length; i++) {
       this.cur = i;
       const e = d.objs[i];
+      if (typeof e === 'number' && d.packs !== undefined) continue; // checkPacks() checks it
       if (!Array.isArray(e) || typeof e[0] !== 'string') this.bad('BAD_FORMAT', 'an object entry is not [tag, ...]');
     }
+    if (d.packs !== undefined && d.version < 3) this.bad('BAD_PACK', `packs need version 3, the snapshot is version ${d.version}`);
+    const packs = d.packs !== undefined ? checkPacks(this, d.objs, d.packs) : null;
+    this.packs = packs;
     for (let i = 0; i < d.objs.length; i++) {
       this.cur = i;
-      this.entry(i, d.objs[i]);
+      if (packs === null || packs.packOf[i] === -1) this.entry(i, d.objs[i]);
     }
     this.cur = -1;
     this.loc = 'roots';
     for (const r of d.roots) this.val(r);
     this.links();
-    return { data: d, fns: this.fns, factories: this.factories, classes: this.classes, bytes: this.bytes };
+    return { data: d, fns: this.fns, factories: this.factories, classes: this.classes, bytes: this.bytes, packs };
   }
 
   entry(i: number, e: unknown[]): void {
@@ -378,6 +388,23 @@ class Checker {
     if (dir > 0 && buf.length < cap) this.bad('BAD_CHANNEL', 'senders wait although the buffer has room');
   }
 
+  /**
+   * Entry `i`, or for a packed tasklet a view of the items the links check reads (state,
+   * channel, direction): the template with the channel slot filled in, not a copy per member.
+   */
+  private entryView(i: number): unknown[] {
+    const e = this.d.objs[i];
+    if (typeof e !== 'number' || this.packs === null) return e;
+    const p = this.packs.packs[e];
+    const ch = p.template[5];
+    if (!Array.isArray(ch) || ch[0] !== COLUMN) return p.template;
+    this.linkView[1] = p.template[1];
+    this.linkView[5] = p.cols[ch[1] as number][this.packs.memberOf[i]];
+    this.linkView[6] = p.template[6];
+    return this.linkView;
+  }
+  private readonly linkView: unknown[] = ['K', '', 0, null, null, 0, 0, 0, null];
+
   /** Every blocked tasklet is in its channel's queue once; every select case once. */
   links(): void {
     const objs = this.d.objs;
@@ -387,7 +414,7 @@ class Checker {
       if (objs[c][0] !== 'H') continue;
       this.cur = c;
       for (const q of objs[c][4] as number[][]) {
-        const t = objs[q[0]];
+        const t = this.entryView(q[0]);
         if (q.length === 2) {
           if (t[1] !== 'blocked' || t[5] !== c || t[6] !== q[1]) this.bad('BAD_CHANNEL', `queued tasklet objs[${q[0]}] is not blocked on this channel`);
           if (queued[q[0]]++ !== 0) this.bad('BAD_CHANNEL', `tasklet objs[${q[0]}] is queued twice`);
@@ -403,7 +430,7 @@ class Checker {
       }
     }
     for (let i = 0; i < objs.length; i++) {
-      const t = objs[i];
+      const t = this.entryView(i);
       if (t[0] !== 'K') continue;
       this.cur = i;
       if (t[1] === 'blocked' && queued[i] === 0) this.bad('BAD_CHANNEL', 'a blocked tasklet is not in its channel queue');

@@ -1,9 +1,9 @@
 // Constants of the snapshot format (docs/snapshot-format.md), shared by save and load.
 
 export const FORMAT = 'stackless-snapshot';
-export const VERSION = 2;
-/** Versions restore() reads (1: no closures, no saveable iterators). */
-export const READS = [1, 2];
+export const VERSION = 3;
+/** Versions restore() reads (1: no closures, no saveable iterators; 2: no tasklet packs). */
+export const READS = [1, 2, 3];
 
 // Value tags: anything that is not a JSON number/string/boolean/null is [tag, ...].
 export const V_UNDEF = 0;
@@ -67,5 +67,8 @@ export interface SnapshotData {
   factories?: Array<[string, string, FnInfo?]>;
   classes: string[];
   roots: unknown[];
+  /** the object table; in version 3 a number is a tasklet stored in that pack */
   objs: unknown[][];
+  /** version 3: tasklets of one shape, [template, member runs, ...columns] (pack.ts) */
+  packs?: unknown[][];
 }

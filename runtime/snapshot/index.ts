@@ -33,8 +33,12 @@ export function saveAll(roots: unknown[]): { data: SnapshotData; tasklets: Taskl
     enc.push(s.rootVal(roots[i]));
   }
   s.drain();
+  // the tasklets first (packing turns their entries into pack numbers)
+  const tasklets = s.queue.filter((o): o is Tasklet => o instanceof Tasklet);
+  const packs = s.packs.finish(s.objs, s.undef);
   const data: SnapshotData = { format: FORMAT, version: VERSION, time: Date.now(), fns: s.fns, factories: s.factories, classes: s.classes, roots: enc, objs: s.objs };
-  return { data, tasklets: s.queue.filter((o): o is Tasklet => o instanceof Tasklet) };
+  if (packs.length !== 0) data.packs = packs;
+  return { data, tasklets };
 }
 
 /**
@@ -52,3 +56,4 @@ export function restore(data: unknown): Restored {
   }
   return build(check(data));
 }
+

@@ -16,6 +16,7 @@ import { closure } from '../compiled.js';
 import { SlIter } from '../iter.js';
 import { HELPER_KEYS, SPECIAL_NUMBERS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Checked } from './check.js';
+import { COLUMN, type PackLayout } from './pack.js';
 import type { Meta } from './errors.js';
 
 export interface Restored {
@@ -50,6 +51,10 @@ export function build(c: Checked): Restored {
   // 1. shells
   for (let i = 0; i < objs.length; i++) {
     const e = objs[i];
+    if (typeof e === 'number') {
+      out[i] = new Tasklet(); // packed
+      continue;
+    }
     switch (e[0]) {
       case 'O': out[i] = {}; break;
       case 'N': out[i] = Object.create(null); break;
@@ -119,13 +124,15 @@ export function build(c: Checked): Restored {
     }
   }
 
-  // 3. tasklets and channels (not linked to anything live yet)
+  // 3. tasklets and channels (not linked to anything live yet); packs first, a pack at a time
   const tasklets: Tasklet[] = [];
   const channels: Channel[] = [];
   const groups = new Map<number, Group>();
+  if (c.packs !== null) for (const p of c.packs.packs) buildPack(c, p, out, val, groups);
   for (let i = 0; i < objs.length; i++) {
     const e = objs[i];
-    if (e[0] === 'K') tasklets.push(buildTasklet(c, e, out[i] as Tasklet, val, groups, i));
+    if (typeof e === 'number') tasklets.push(out[i] as Tasklet); // built with its pack above
+    else if (e[0] === 'K') tasklets.push(buildTasklet(c, e, out[i] as Tasklet, val, groups, i));
     else if (e[0] === 'H') {
       const ch = out[i] as Channel;
       ch._fl = e[1] as number;
@@ -154,8 +161,12 @@ export function build(c: Checked): Restored {
   }
   const now = Date.now();
   for (let i = 0; i < objs.length; i++) {
-    const e = objs[i];
-    if (e[0] !== 'K') continue;
+    let e = objs[i];
+    if (typeof e === 'number') {
+      const p = (c.packs as PackLayout).packs[e];
+      if (p.template[1] !== 'sleep' && p.template[1] !== 'blocked') continue;
+      e = memberView(p, (c.packs as PackLayout).memberOf[i]);
+    } else if (e[0] !== 'K') continue;
     const t = out[i] as Tasklet;
     if (e[1] === 'sleep') t._v = armSleep(t, (e[4] as number) - now);
     else if (e[1] === 'blocked' && e[8] !== null) t._v = armChannelTimeout(t, (e[8] as number) - now, 'receive()');
@@ -179,7 +190,54 @@ function liveChannel(e: unknown[]): Channel | undefined {
 /** Live channels taken by the restore in progress (two entries must not share one). */
 let used = new Set<Channel>();
 
-function buildTasklet(c: Checked, e: unknown[], t: Tasklet, val: (v: unknown) => unknown, groups: Map<number, Group>, i: number): Tasklet {
+/**
+ * The tasklets of a pack. Each frame of the template becomes a prototype record with the
+ * pack's constant slots decoded once; a member's record is a copy of it (same hidden class
+ * as the records compiled code makes) with only its column slots written.
+ */
+function buildPack(c: Checked, p: PackLayout['packs'][number], out: unknown[], val: (v: unknown) => unknown, groups: Map<number, Group>): void {
+  const { template, ids, cols } = p;
+  const retry = template[1] === 'wait' || template[1] === 'join';
+  const frames = template[3] as unknown[][];
+  const protos: Frame[] = [];
+  const plans: Array<Array<[string, number]>> = [];
+  for (let j = 0; j < frames.length; j++) {
+    const f = frames[j];
+    const entry = c.fns[f[0] as number];
+    const m = entry.meta as Meta;
+    const proto: Frame = { f: entry.fn, pc: (f[1] as number) - (retry && j === 0 ? 1 : 0), up: null, m };
+    const plan: Array<[string, number]> = [];
+    const slot = (key: string, v: unknown) => {
+      const marked = Array.isArray(v) && v[0] === COLUMN;
+      if (marked) plan.push([key, v[1] as number]);
+      // an own "__proto__" is a plain slot here, never the prototype
+      Object.defineProperty(proto, key, { value: marked ? undefined : val(v), writable: true, enumerable: true, configurable: true });
+    };
+    const locals = m.locals;
+    for (let k = 0; k < locals.length; k++) slot(locals[k][0], f[2 + k]);
+    if (f.length === 3 + locals.length) slot('th', f[2 + locals.length]);
+    protos.push(proto);
+    plans.push(plan);
+  }
+  for (let n = 0; n < ids.length; n++) {
+    let below: Frame | null = null;
+    for (let j = frames.length - 1; j >= 0; j--) {
+      const rec: Frame = { ...protos[j] };
+      rec.up = below;
+      const plan = plans[j];
+      for (let k = 0; k < plan.length; k++) {
+        const [key, col] = plan[k];
+        if (key === '__proto__') Object.defineProperty(rec, key, { value: val(cols[col][n]), writable: true, enumerable: true, configurable: true });
+        else rec[key] = val(cols[col][n]);
+      }
+      below = rec;
+    }
+    const i = ids[n];
+    buildTasklet(c, memberView(p, n), out[i] as Tasklet, val, groups, i, below as Frame);
+  }
+}
+
+function buildTasklet(c: Checked, e: unknown[], t: Tasklet, val: (v: unknown) => unknown, groups: Map<number, Group>, i: number, top?: Frame): Tasklet {
   const flags = ((e[2] as number) & TF_ATOMIC ? F_ATOMIC : 0) | ((e[2] as number) & TF_BTRAP ? F_BTRAP : 0);
   switch (e[1]) {
     case 'dead':
@@ -200,7 +258,7 @@ function buildTasklet(c: Checked, e: unknown[], t: Tasklet, val: (v: unknown) =>
       return t;
   }
   const retry = e[1] === 'wait' || e[1] === 'join';
-  t._top = buildFrames(c, e[3] as unknown[][], val, retry);
+  t._top = top ?? buildFrames(c, e[3] as unknown[][], val, retry);
   switch (e[1]) {
     case 'paused': case 'runnable': case 'wait': case 'join':
       // Stackless: a restored tasklet comes back paused; wait/join re-run their call
@@ -223,6 +281,19 @@ function buildTasklet(c: Checked, e: unknown[], t: Tasklet, val: (v: unknown) =>
     }
   }
 }
+
+/**
+ * The items of a pack member's entry outside its frames (one scratch array, overwritten by
+ * the next call: buildTasklet and the timers read it and keep nothing of it).
+ */
+function memberView(p: PackLayout['packs'][number], m: number): unknown[] {
+  const template = p.template;
+  for (let k = 0; k < template.length; k++) scratch[k] = template[k];
+  scratch.length = template.length;
+  for (const [c, frame, slot] of p.markers) if (frame < 0) scratch[slot] = p.cols[c][m];
+  return scratch;
+}
+const scratch: unknown[] = [];
 
 /** Records from the saved frames (innermost first), linked through `up`. */
 function buildFrames(c: Checked, fs: unknown[][], val: (v: unknown) => unknown, retry: boolean): Frame {

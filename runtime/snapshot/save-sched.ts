@@ -2,7 +2,7 @@
 // and channels (flags, buffer, waiting queue in order). See docs/snapshot-format.md.
 import {
   rt, K_MASK, K_DEAD, K_BOUND, K_PAUSED, K_SCHED, K_BLOCKED, K_WAITING, K_DONE, F_NEW, F_ATOMIC,
-  F_BTRAP, F_ERR, F_SEND, F_ITER, F_TIMED, W_MASK, W_SLEEP, W_PROMISE, W_JOIN, type Frame,
+  F_BTRAP, F_ERR, F_SEND, F_ITER, F_TIMED, W_MASK, W_SLEEP, W_PROMISE, W_JOIN, W_SELECT, type Frame,
 } from '../rt.js';
 import type { Tasklet } from '../tasklet.js';
 import type { Channel } from '../channel.js';
@@ -13,6 +13,7 @@ import { closureInfo, factoryRegistry } from '../compiled.js';
 import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
+import type { PackGroup } from './pack.js';
 
 function isChannel(x: QNode): boolean {
   return (x as Channel)._bal !== undefined;
@@ -48,6 +49,10 @@ export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
   }
   // wait() and join() are restored at their call's retry entry (pc - 1): what is live there counts
   const retry = k === K_WAITING && ((st & W_MASK) === W_PROMISE || (st & W_MASK) === W_JOIN);
+  if (k !== K_WAITING || (st & W_MASK) !== W_SELECT) {
+    const packed = filed(s, t, k, st, flags, retry);
+    if (packed) return packed;
+  }
   const frames = encodeFrames(s, t._top as Frame, retry);
   s.at('<tempval>');
   if (k === K_PAUSED || k === K_SCHED) return ['K', k === K_PAUSED ? 'paused' : 'runnable', flags, frames, s.val(t._v)];
@@ -87,11 +92,20 @@ export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
  * waiter of that channel: 100,000 tasklets in one queue cost one walk, not 100,000.
  */
 function channelOf(s: Saver, t: Tasklet): QNode {
+  // tasklets are mostly found through their channel's queue, in queue order: the one before
+  // this one in the queue was the last one looked up
+  if (s.lastWaiter !== null && t._p === s.lastWaiter) {
+    s.lastWaiter = t;
+    return s.lastChannel as QNode;
+  }
   let ch = s.chanOf.get(t);
   if (ch === undefined) {
     ch = qSentinel(t, isChannel);
-    for (let n = ch._n as QNode; n !== ch; n = n._n as QNode) s.chanOf.set(n, ch);
+    if (t._p === ch) s.chanOf.set(t, ch); // first in its queue: the rest follow it
+    else for (let n = ch._n as QNode; n !== ch; n = n._n as QNode) s.chanOf.set(n, ch);
   }
+  s.lastWaiter = t;
+  s.lastChannel = ch;
   return ch;
 }
 
@@ -127,6 +141,132 @@ export function hasPc(m: Meta, pc: number): boolean {
   for (let i = 0; i < pcs.length; i += 3) if (pcs[i] === pc) return true;
   return false;
 }
+
+const STATE_NAME: Record<number, string> = { [K_PAUSED]: 'paused', [K_SCHED]: 'runnable', [K_BLOCKED]: 'blocked' };
+
+/**
+ * Files a tasklet into its pack (pack.ts PackBuilder) when its stack is made of compiled
+ * functions only: its per-tasklet slots go straight into the pack's columns. Returns the
+ * placeholder the object table holds until the saver finishes, or null (saved as a plain entry).
+ */
+function filed(s: Saver, t: Tasklet, k: number, st: number, flags: number, retry: boolean): unknown[] | null {
+  const top = t._top as Frame;
+  // most tasklets have the shape of the one saved just before: compare without building a key
+  const bits = shapeBits(st);
+  let g = s.lastPack;
+  if (g === null || !sameShape(g.shape as Shape, top, bits)) {
+    g = findGroup(s, top, k, st, flags, retry);
+    if (g === null) return null;
+    s.lastPack = g;
+  }
+  const shape = g.shape as Shape;
+  g.ids.push(s.objs.length);
+  const cols = g.cols;
+  let c = 0;
+  let j = 0;
+  for (let f: Frame | null = top; f !== null; f = f.up, j++) {
+    const m = f.m as Meta;
+    const locals = m.locals;
+    const dead = shape.dead[j];
+    for (let i = 0; i < locals.length; i++) {
+      if (dead !== null && dead[i] === 1) {
+        cols[c++].push(s.undef);
+        continue;
+      }
+      s.inFrame(m, m.name, f.pc, locals[i][1]);
+      cols[c++].push(s.val(f[locals[i][0]]));
+    }
+    if (shape.ths[j]) {
+      s.inFrame(m, m.name, f.pc, 'this');
+      cols[c++].push(s.val(f.th));
+    }
+  }
+  s.outOfFrame();
+  s.at('<tempval>');
+  const name = g.template[1];
+  if (name === 'blocked') {
+    cols[c++].push(st & F_SEND ? s.val(t._v) : s.undef);
+    cols[c++].push(s.ref(channelOf(s, t)));
+    cols[c++].push(st & F_TIMED ? deadline(t._v) : null);
+  } else if (name === 'sleep') cols[c++].push(deadline(t._v));
+  else if (name !== 'wait' && name !== 'join') cols[c++].push(s.val(t._v));
+  return PENDING;
+}
+
+/** The state bits that change a tasklet's entry beyond its slots (others may be stale). */
+function shapeBits(st: number): number {
+  const k = st & K_MASK;
+  let bits = k | (st & (F_ATOMIC | F_BTRAP));
+  if (k === K_WAITING) bits |= st & W_MASK;
+  if (k === K_BLOCKED) bits |= st & (F_SEND | F_ITER);
+  return bits;
+}
+
+/** What a pack's members have in common, as live objects (for sameShape). */
+interface Shape {
+  bits: number;
+  fs: unknown[];
+  ms: unknown[];
+  pcs: number[];
+  ths: boolean[];
+  /** per frame: the compiler temporaries dead at its resume point (deadSlots) */
+  dead: Array<Uint8Array | null>;
+}
+
+function sameShape(sh: Shape, top: Frame, bits: number): boolean {
+  if (sh.bits !== bits) return false;
+  const n = sh.fs.length;
+  let j = 0;
+  for (let f: Frame | null = top; f !== null; f = f.up, j++) {
+    if (j === n || f.f !== sh.fs[j] || f.m !== sh.ms[j] || f.pc !== sh.pcs[j] || 'th' in f !== sh.ths[j]) return false;
+  }
+  return j === n;
+}
+
+/** The pack of a tasklet's shape (made on first use), or null when it cannot be packed. */
+function findGroup(s: Saver, top: Frame, k: number, st: number, flags: number, retry: boolean): PackGroup | null {
+  let key = '';
+  for (let f: Frame | null = top; f !== null; f = f.up) {
+    const m = f.m as Meta | undefined;
+    if (m === undefined) return null;
+    const e = s.entryOf(f.f);
+    if (e === undefined || e.meta.id !== m.id) return null; // a closure's frame: plain entry
+    key += `${s.fnIndex(m)}:${f.pc}${'th' in f ? 't' : ''}|`;
+  }
+  const w = st & W_MASK;
+  const name = k === K_WAITING ? (w === W_SLEEP ? 'sleep' : w === W_PROMISE ? 'wait' : 'join') : STATE_NAME[k];
+  if (name === undefined) return null;
+  if (retry && !hasPc(top.m as Meta, top.pc - 1)) return null; // the plain path reports it
+  const dir = st & F_SEND ? 1 : -1;
+  const iter = st & F_ITER ? 1 : 0;
+  key += name === 'blocked' ? `${name}|${flags}|${dir}|${iter}` : `${name}|${flags}`;
+  const found = s.packs.get(key);
+  if (found !== undefined) return found;
+  const frames: unknown[][] = [];
+  const th: boolean[] = [];
+  for (let f: Frame | null = top; f !== null; f = f.up) {
+    const m = f.m as Meta;
+    const n = m.locals.length + ('th' in f ? 1 : 0);
+    frames.push([s.fnIndex(m), f.pc, ...new Array(n).fill(null)]);
+    th.push('th' in f);
+  }
+  const template: unknown[] =
+    name === 'blocked' ? ['K', name, flags, frames, null, null, dir, iter, null]
+    : name === 'wait' || name === 'join' ? ['K', name, flags, frames]
+    : ['K', name, flags, frames, null];
+  const g = s.packs.create(key, template, th);
+  const shape: Shape = { bits: shapeBits(st), fs: [], ms: [], pcs: [], ths: th, dead: [] };
+  for (let f: Frame | null = top; f !== null; f = f.up) {
+    shape.fs.push(f.f);
+    shape.ms.push(f.m);
+    shape.pcs.push(f.pc);
+    shape.dead.push(deadSlots(f.m as Meta, retry && f === top ? f.pc - 1 : f.pc));
+  }
+  g.shape = shape;
+  return g;
+}
+/** What the object table holds for a tasklet filed into a pack until PackBuilder.finish(). */
+const PENDING: unknown[] = [];
 
 /** The frame chain, innermost first: [function, pc, ...locals in meta order, (this)]. */
 function encodeFrames(s: Saver, top: Frame, retry: boolean): unknown[] {

@@ -17,6 +17,7 @@ import {
   type FnInfo,
 } from './format.js';
 import { encodeTasklet, encodeChannel } from './save-sched.js';
+import { PackBuilder, type PackGroup } from './pack.js';
 
 const UNDEF = [V_UNDEF];
 const HOLE = [V_HOLE];
@@ -51,6 +52,15 @@ export class Saver {
   readonly undef = UNDEF;
   /** Channel of each waiter seen so far (save-sched.ts channelOf). */
   readonly chanOf = new Map<object, QNode>();
+  /** The waiter channelOf() found last, and its channel (waiters come in queue order). */
+  lastWaiter: object | null = null;
+  lastChannel: QNode | null = null;
+  /** Tasklets filed by shape (pack.ts), turned into packs when the table is complete. */
+  readonly packs = new PackBuilder();
+  /** The pack the last tasklet went into (the next one most likely goes there too). */
+  lastPack: PackGroup | null = null;
+  /** [V_REF, i] per object index, made once: a million locals holding one channel share it. */
+  private readonly refVals: unknown[][] = [];
   private readonly fnIds = new Map<string, number>();
   readonly classes: string[] = [];
   private readonly classIds = new Map<string, number>();
@@ -224,7 +234,8 @@ export class Saver {
         if (v === null) return null;
         const name = builtinName(v) ?? (valueRegistry.size !== 0 ? this.moduleValue(v) : undefined);
         if (name !== undefined) return [V_BUILTIN, name];
-        return [V_REF, this.ref(v as object)];
+        const i = this.ref(v as object);
+        return this.refVals[i] ?? (this.refVals[i] = [V_REF, i]);
       }
     }
   }

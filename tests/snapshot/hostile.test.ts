@@ -111,7 +111,7 @@ describe('restore refuses bad input', () => {
     expect(code(null)).toBe('BAD_FORMAT');
     expect(code([])).toBe('BAD_FORMAT');
     expect(code({ ...parsed(), format: 'pickle' })).toBe('BAD_FORMAT');
-    expect(code({ ...parsed(), version: 3 })).toBe('BAD_VERSION');
+    expect(code({ ...parsed(), version: 4 })).toBe('BAD_VERSION');
     expect(code({ ...parsed(), objs: {} })).toBe('BAD_FORMAT');
     expect(code({ ...parsed(), time: '1' })).toBe('BAD_FORMAT');
   });

@@ -1,0 +1,249 @@
+// Tasklet packs (format version 3, docs/snapshot-format.md "Packs"). A program that parks a
+// million tasklets parks them in a few shapes: the same functions at the same resume points,
+// most locals equal (the channel, a constant), a few differing (an id). Saving each as its
+// own "K" entry costs a dozen JSON arrays per tasklet, and JSON.stringify / JSON.parse time
+// is per value, not per byte. A pack stores one template entry for all tasklets of a shape
+// and one column per slot that differs, so a million tasklets cost a few flat arrays.
+//
+// The saver files tasklets into packs as it encodes them (PackBuilder), and restore unpacks
+// before anything is checked: check.ts and load.ts only ever see plain "K" entries, so a pack can
+// neither smuggle an entry past the checks nor change what a restore builds.
+import { fail } from './errors.js';
+import { VERSION, type SnapshotData } from './format.js';
+
+/** Fewer tasklets of one shape than this stay plain entries (readable, no gain from a pack). */
+export const PACK_MIN = 32;
+/** Marker of a column slot in a pack's template: [COLUMN, column index]. Not a value tag. */
+export const COLUMN = 8;
+
+/** States whose entries have the frame layout packs know; the others stay plain entries. */
+export const PACKABLE = new Set(['paused', 'runnable', 'blocked', 'sleep', 'wait', 'join']);
+
+/**
+ * Calls `visit(container, index)` for every slot of a "K" entry that holds per-tasklet data
+ * (frame locals, tempval, channel index, deadline), in a fixed order. Returns false for an
+ * entry packs do not handle (other states, frames of closures).
+ */
+export function slots(e: unknown[], visit: (c: unknown[], i: number) => void): boolean {
+  if (!PACKABLE.has(e[1] as string) || !Array.isArray(e[3])) return false;
+  // frames of compiled functions only (those of closures and runtime helpers stay plain entries)
+  for (const f of e[3] as unknown[]) if (!Array.isArray(f) || typeof f[0] !== 'number') return false;
+  for (const f of e[3] as unknown[][]) for (let k = 2; k < f.length; k++) visit(f, k);
+  const state = e[1];
+  if (state === 'blocked') {
+    visit(e, 4);
+    visit(e, 5);
+    visit(e, 8);
+  } else if (state !== 'wait' && state !== 'join') visit(e, 4);
+  return true;
+}
+
+/** Encoded values are primitives or short arrays of primitives ([1, 5], [0], [2, "NaN"]). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Member indexes as runs: [start, length, start, length, ...]. */
+function runs(ids: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i + 1;
+    while (j < ids.length && ids[j] === ids[j - 1] + 1) j++;
+    out.push(ids[i], j - i);
+    i = j;
+  }
+  return out;
+}
+
+export const isIndex = (x: unknown, below: number): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < below;
+
+/** A column's place in a pack's template: [column, frame index (-1: the entry itself), slot]. */
+export type Marker = [column: number, frame: number, slot: number];
+
+export interface PackLayout {
+  /** per pack: its template, its member object indexes, its columns */
+  packs: Array<{ template: unknown[]; ids: number[]; cols: unknown[][]; markers: Marker[] }>;
+  /** per object index: its pack, or -1 */
+  packOf: Int32Array;
+  /** per object index: its position among its pack's members */
+  memberOf: Int32Array;
+}
+
+const isMarker = (v: unknown): v is [number, number] => Array.isArray(v) && v[0] === COLUMN;
+
+/**
+ * The packs' own structure, checked: every member run in range, every member a placeholder
+ * of its pack and in one pack only, every placeholder claimed, every column as long as its
+ * pack and used by exactly one marker at a slot of the template. (What the template and the
+ * columns hold is checked as entries and values: check-packs.ts.)
+ */
+export function layoutPacks(objs: unknown[], packs: unknown, bad: (what: string) => never): PackLayout {
+  if (!Array.isArray(packs)) bad('packs is not an array');
+  const packOf = new Int32Array(objs.length).fill(-1);
+  const memberOf = new Int32Array(objs.length);
+  const out: PackLayout['packs'] = [];
+  for (let p = 0; p < (packs as unknown[]).length; p++) {
+    const pack = (packs as unknown[])[p];
+    if (!Array.isArray(pack) || pack.length < 2 || !Array.isArray(pack[0]) || !Array.isArray(pack[1])) bad(`pack ${p} is not [template, members, ...columns]`);
+    const [template, members] = pack as [unknown[], unknown[]];
+    const cols = (pack as unknown[][]).slice(2);
+    const ids: number[] = [];
+    if (members.length === 0 || members.length % 2 !== 0) bad(`pack ${p}: members are not [start, length] pairs`);
+    for (let r = 0; r < members.length; r += 2) {
+      const start = members[r];
+      const len = members[r + 1];
+      if (!isIndex(start, objs.length) || !isIndex(len, objs.length + 1) || start + len > objs.length) bad(`pack ${p}: member run out of range`);
+      for (let i = start; i < start + len; i++) {
+        if (objs[i] !== p) bad(`pack ${p}: objs[${i}] is not a placeholder of this pack`);
+        if (packOf[i] !== -1) bad(`pack ${p}: objs[${i}] is a member twice`);
+        packOf[i] = p;
+        memberOf[i] = ids.push(i) - 1;
+      }
+    }
+    if (template[0] !== 'K' || !Array.isArray(template[3])) bad(`pack ${p}: the template is not a tasklet entry with frames`);
+    const used = new Uint8Array(cols.length);
+    const markers: PackLayout['packs'][number]['markers'] = [];
+    const ok = slots(template, (c, i) => {
+      const v = c[i];
+      if (!isMarker(v)) return;
+      if (v.length !== 2 || !isIndex(v[1], cols.length) || used[v[1]]++ !== 0) bad(`pack ${p}: bad column marker`);
+      if (!Array.isArray(cols[v[1]]) || cols[v[1]].length !== ids.length) bad(`pack ${p}: column ${v[1]} does not have one item per member`);
+      markers.push([v[1], c === template ? -1 : (template[3] as unknown[]).indexOf(c), i]);
+    });
+    if (!ok) bad(`pack ${p}: tasklets in this state or with these frames cannot be packed`);
+    if (used.includes(0)) bad(`pack ${p}: a column is not used by the template`);
+    out.push({ template, ids, cols, markers });
+  }
+  for (let i = 0; i < objs.length; i++) if (typeof objs[i] === 'number' && packOf[i] === -1) bad(`objs[${i}] is a pack placeholder no pack claims`);
+  return { packs: out, packOf, memberOf };
+}
+
+/**
+ * Member `m` of a pack as a plain entry (new arrays; the template is not changed). Only the
+ * checked markers are filled in: anything else that looks like one stays, for the checks to refuse.
+ */
+export function memberEntry(template: unknown[], cols: unknown[][], markers: Marker[], m: number): unknown[] {
+  const e = template.slice();
+  const fs = (template[3] as unknown[][]).map((f) => f.slice());
+  e[3] = fs;
+  for (const [c, frame, slot] of markers) (frame < 0 ? e : fs[frame])[slot] = cols[c][m];
+  return e;
+}
+
+/**
+ * The object table with every packed tasklet written out as its plain "K" entry again (a
+ * new array; `objs` and `packs` are not changed), for tools that read entries.
+ */
+export function unpackTasklets(objs: unknown[], packs: unknown): unknown[][] {
+  const layout = layoutPacks(objs, packs, (what) => fail('BAD_PACK', `bad snapshot (packs): ${what}`));
+  const out = objs.slice() as unknown[][];
+  for (const p of layout.packs) for (let m = 0; m < p.ids.length; m++) out[p.ids[m]] = memberEntry(p.template, p.cols, p.markers, m);
+  return out;
+}
+
+/**
+ * The snapshot with its tasklet packs written out as plain entries (version 3), or as it
+ * is. What restore checks and builds, and what tools that read entries (inspect,
+ * migrations) work on.
+ */
+export function unpacked(data: unknown): unknown {
+  if (data === null || typeof data !== 'object') return data;
+  const d = data as SnapshotData;
+  if (!('packs' in d)) return data;
+  if (d.version !== VERSION) fail('BAD_PACK', `bad snapshot (packs): packs need version ${VERSION}, the snapshot is version ${String(d.version)}`);
+  if (!Array.isArray(d.objs)) return data; // check() reports it
+  const { packs, ...rest } = d;
+  return { ...rest, objs: unpackTasklets(d.objs, packs) };
+}
+
+export interface PackGroup {
+  /** the entry of every member, with null in each per-tasklet slot */
+  template: unknown[];
+  /** per frame (innermost first): does it save `this` (then its slots are not trimmed) */
+  th: boolean[];
+  ids: number[];
+  /** one column per slot, in slots() order */
+  cols: unknown[][];
+  /** the saver's description of the members' live frames (save-sched.ts) */
+  shape: unknown;
+}
+
+/**
+ * The saver's side of packs: tasklets are filed by shape as they are encoded, their
+ * per-tasklet slots straight into columns, so no entry is built per tasklet. finish()
+ * then writes small groups out as plain entries and turns the rest into packs.
+ */
+export class PackBuilder {
+  private readonly groups = new Map<string, PackGroup>();
+
+  /** The group of shape `key`, or undefined the first time it is seen. */
+  get(key: string): PackGroup | undefined {
+    return this.groups.get(key);
+  }
+
+  create(key: string, template: unknown[], th: boolean[]): PackGroup {
+    let n = 0;
+    slots(template, () => n++);
+    const g: PackGroup = { template, th, ids: [], cols: [], shape: null };
+    for (let i = 0; i < n; i++) g.cols.push([]);
+    this.groups.set(key, g);
+    return g;
+  }
+
+  /** Fills the placeholders of `objs` (plain entries or pack numbers); returns the packs. */
+  finish(objs: unknown[][], undef: unknown): unknown[][] {
+    const packs: unknown[][] = [];
+    for (const g of this.groups.values()) {
+      if (g.ids.length < PACK_MIN) {
+        for (let m = 0; m < g.ids.length; m++) objs[g.ids[m]] = this.plain(g, m, undef);
+        continue;
+      }
+      const template = copyEntry(g.template);
+      const columns: unknown[][] = [];
+      let s = 0;
+      slots(template, (c, i) => {
+        const col = g.cols[s++];
+        const first = col[0];
+        let constant = true;
+        for (let m = 1; m < col.length; m++) {
+          if (!same(col[m], first)) {
+            constant = false;
+            break;
+          }
+        }
+        c[i] = constant ? first : [COLUMN, columns.push(col) - 1];
+      });
+      const p = packs.length;
+      for (const i of g.ids) objs[i] = p as never;
+      packs.push([template, runs(g.ids), ...columns]);
+    }
+    return packs;
+  }
+
+  /** Member `m` as a plain entry; trailing undefined locals are left out as in any entry. */
+  private plain(g: PackGroup, m: number, undef: unknown): unknown[] {
+    const e = copyEntry(g.template);
+    let s = 0;
+    slots(e, (c, i) => {
+      c[i] = g.cols[s++][m];
+    });
+    const fs = e[3] as unknown[][];
+    for (let j = 0; j < fs.length; j++) {
+      if (g.th[j]) continue;
+      const f = fs[j];
+      let n = f.length;
+      while (n > 2 && f[n - 1] === undef) n--;
+      f.length = n;
+    }
+    return e;
+  }
+}
+
+function copyEntry(e: unknown[]): unknown[] {
+  const out = e.slice();
+  out[3] = (e[3] as unknown[][]).map((f) => f.slice());
+  return out;
+}

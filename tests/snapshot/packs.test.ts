@@ -1,0 +1,247 @@
+// Tasklet packs (format version 3, runtime/snapshot/pack.ts): many tasklets of one shape are
+// saved as one template plus columns. A packed snapshot must restore to exactly what the plain
+// entries would give, small groups stay plain, and tampered packs are refused with a code
+// before anything is built.
+import { describe, it, expect, afterEach } from 'vitest';
+import fc from 'fast-check';
+import {
+  Channel, spawn, run, sleep, getRunCount, snapshot, restore, SnapshotError, type SnapshotData, type Tasklet,
+} from 'stackless';
+import { rt } from 'stackless/internal';
+import { unblock } from '../../runtime/scheduler.js';
+import { unpacked, PACK_MIN } from '../../runtime/snapshot/pack.js';
+
+afterEach(() => {
+  expect(getRunCount()).toBe(1);
+  expect(rt.pending).toBe(0);
+});
+
+const viaJson = (s: unknown): SnapshotData => JSON.parse(JSON.stringify(s));
+
+function leaf(ch: Channel<number>, scale: number): number {
+  'use tasklet';
+  const v = ch.receive();
+  return v * scale;
+}
+function middle(ch: Channel<number>, k: number): number {
+  'use tasklet';
+  const label = `k${k}`;
+  const r = leaf(ch, 2);
+  return r + label.length + k;
+}
+function outer(ch: Channel<number>, id: number, tags: string[]): string {
+  'use tasklet';
+  const r = middle(ch, id % 5);
+  return `${id}:${r}:${tags.join(',')}`;
+}
+function giver(ch: Channel<string>, id: number): number {
+  'use tasklet';
+  ch.send(`from ${id}`);
+  return id;
+}
+function napper(ms: number, id: number): number {
+  'use tasklet';
+  sleep(ms);
+  return id * 10;
+}
+class Counter {
+  n = 0;
+  add(ch: Channel<number>): number {
+    'use tasklet';
+    this.n += ch.receive();
+    return this.n;
+  }
+}
+function counting(c: Counter, ch: Channel<number>): number {
+  'use tasklet';
+  return c.add(ch) * 100;
+}
+
+/** Tasklets in five shapes: three packed (blocked receivers, blocked senders, sleepers), two too few to pack. */
+function park() {
+  const inbox = new Channel<number>();
+  const outbox = new Channel<string>();
+  const shared = ['a', 'b'];
+  const receivers = Array.from({ length: 3 * PACK_MIN }, (_, i) => spawn(outer, inbox, i, i % 2 ? shared : [`own${i}`]));
+  const givers = Array.from({ length: PACK_MIN + 3 }, (_, i) => spawn(giver, outbox, i));
+  const nappers = Array.from({ length: PACK_MIN }, (_, i) => spawn(napper, 60_000 + i, i));
+  const counter = new Counter();
+  const counters = Array.from({ length: 3 }, () => spawn(counting, counter, inbox));
+  run();
+  return { inbox, outbox, receivers, givers, nappers, counters };
+}
+
+/** Feeds the parked program and collects every result, in order. */
+function finish(inbox: Channel<number>, outbox: Channel<string>, receivers: Tasklet[], givers: Tasklet[], counters: Tasklet[]): unknown[] {
+  const got: string[] = [];
+  for (let i = 0; i < givers.length; i++) got.push(outbox.receive());
+  for (let i = 0; i < receivers.length + counters.length; i++) inbox.send(i);
+  run();
+  return [got, receivers.map((t) => t.result), givers.map((t) => t.result), counters.map((t) => t.result)];
+}
+
+function discard(ts: Tasklet[]): void {
+  for (const t of ts) if (t.alive) t.kill();
+}
+
+describe('tasklet packs', () => {
+  it('a packed snapshot restores to what an uninterrupted run gives', () => {
+    const a = park();
+    const expected = finish(a.inbox, a.outbox, a.receivers, a.givers, a.counters);
+    discard(a.nappers);
+
+    const b = park();
+    const data = viaJson(snapshot(b.inbox, b.outbox, ...b.receivers, ...b.givers, ...b.nappers, ...b.counters));
+    discard([...b.receivers, ...b.givers, ...b.nappers, ...b.counters]);
+    expect(data.version).toBe(3);
+    // receivers, givers and nappers are packed; the three counters (too few) are plain entries
+    expect(data.packs?.length).toBe(3);
+    expect(data.objs.filter((e) => typeof e === 'number').length).toBe(3 * PACK_MIN + PACK_MIN + 3 + PACK_MIN);
+    expect(data.objs.filter((e) => Array.isArray(e) && e[0] === 'K').length).toBe(3);
+    // one column per slot that differs: the receivers' id, k, label and tags (shared or own)
+    const receiversPack = data.packs!.find((p) => (p[0] as unknown[])[1] === 'blocked' && (p[0] as unknown[])[6] === -1)!;
+    expect(receiversPack.length - 2).toBe(4);
+
+    const r = restore(data);
+    const [inbox, outbox] = r.roots as [Channel<number>, Channel<string>];
+    const n = b.receivers.length;
+    const receivers = r.roots.slice(2, 2 + n) as Tasklet[];
+    const givers = r.roots.slice(2 + n, 2 + n + b.givers.length) as Tasklet[];
+    const nappers = r.roots.slice(2 + n + b.givers.length, 2 + n + b.givers.length + b.nappers.length) as Tasklet[];
+    const counters = r.roots.slice(-3) as Tasklet[];
+    expect(nappers.every((t) => t.alive)).toBe(true);
+    expect(rt.pending).toBeGreaterThanOrEqual(nappers.length); // their timers are armed again
+    expect(finish(inbox, outbox, receivers, givers, counters)).toEqual(expected);
+    // shared values stay shared across members, own values stay own
+    discard(nappers);
+  });
+
+  it('restored tasklets (paused) are packed again and restore again', () => {
+    const b = park();
+    const first = restore(viaJson(snapshot(b.inbox, b.outbox, ...b.receivers)));
+    discard([...b.receivers, ...b.givers, ...b.nappers, ...b.counters]);
+    // taken out of the restored channels' queues, the receivers and the givers (saved with
+    // the outbox they wait on) are paused: a pack each
+    for (const t of first.tasklets) if (t.blocked) unblock(t);
+    const again = viaJson(snapshot(...first.tasklets));
+    expect(again.packs?.map((p) => (p[0] as unknown[])[1])).toEqual(['paused', 'paused']);
+    const r = restore(again);
+    expect(r.tasklets.length).toBe(first.tasklets.length);
+    discard(first.tasklets);
+    discard(r.tasklets);
+  });
+
+  it('unpacked() writes packs out as the plain entries restore would have read', () => {
+    const b = park();
+    const data = viaJson(snapshot(...b.receivers));
+    discard([...b.receivers, ...b.givers, ...b.nappers, ...b.counters]);
+    const plain = unpacked(data) as SnapshotData;
+    expect('packs' in plain).toBe(false);
+    expect(plain.objs.every((e) => Array.isArray(e))).toBe(true);
+    const member = plain.objs[(data.roots[5] as number[])[1]];
+    // [K, blocked, flags, frames (leaf, middle, outer), value, channel, dir, iter, deadline]
+    expect(member[0]).toBe('K');
+    expect(member[1]).toBe('blocked');
+    const frames = member[3] as unknown[][];
+    expect(frames.length).toBe(3);
+    expect(frames[2].slice(2, 4)).toEqual([[1, (member[5] as number)], 5]); // outer(ch, id = 5, ...)
+    discard(restore(plain).tasklets);
+  });
+});
+
+/** A packed sample (receivers blocked three frames deep), as parsed JSON. */
+function packedSample(): SnapshotData {
+  const b = park();
+  const data = viaJson(snapshot(b.inbox, ...b.receivers, ...b.nappers));
+  discard([...b.receivers, ...b.givers, ...b.nappers, ...b.counters]);
+  return data;
+}
+const sample = JSON.stringify(packedSample());
+const fresh = (): SnapshotData => JSON.parse(sample);
+
+function code(data: unknown): string {
+  const before = [getRunCount(), rt.pending];
+  try {
+    const r = restore(data);
+    for (const t of r.tasklets) if (t.alive) t.kill();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SnapshotError);
+    expect([getRunCount(), rt.pending], 'scheduler changed by a failed restore').toEqual(before);
+    return (e as SnapshotError).code;
+  }
+  return 'OK';
+}
+
+describe('restore refuses bad packs', () => {
+  const receivers = (d: SnapshotData) => d.packs!.find((p) => (p[0] as unknown[])[1] === 'blocked')!;
+  const sleepers = (d: SnapshotData) => d.packs!.find((p) => (p[0] as unknown[])[1] === 'sleep')!;
+
+  it('the sample restores', () => {
+    expect(code(fresh())).toBe('OK');
+  });
+
+  it('pack structure: members, placeholders, columns, markers, version', () => {
+    const cases: Array<[string, (d: SnapshotData) => void]> = [
+      ['BAD_PACK', (d) => void (d.packs = {} as never)],
+      ['BAD_PACK', (d) => void (receivers(d)[1] = [1])],
+      ['BAD_PACK', (d) => void (receivers(d)[1] = [0, 5])], // objs[0] (the channel) is not a placeholder
+      ['BAD_PACK', (d) => void (receivers(d)[1] = [1, 1e9])],
+      ['BAD_PACK', (d) => void ((receivers(d)[1] as number[]).push(...(receivers(d)[1] as number[])))], // members twice
+      ['BAD_PACK', (d) => void (receivers(d)[1] as number[]).splice(1, 1, (receivers(d)[1] as number[])[1] - 1)], // one placeholder unclaimed
+      ['BAD_PACK', (d) => void (receivers(d)[2] as unknown[]).pop()], // a column one short
+      ['BAD_PACK', (d) => void receivers(d).push([1, 2, 3])], // an unused column
+      ['BAD_PACK', (d) => void (((receivers(d)[0] as unknown[])[3] as unknown[][])[0][2] = [8, 99])], // marker to no column
+      ['BAD_PACK', (d) => void (d.version = 2)],
+      ['BAD_PACK', (d) => void ((receivers(d)[0] as unknown[])[1] = 'select')],
+      ['BAD_FORMAT', (d) => void (d.objs[(receivers(d)[1] as number[])[0]] = 'K' as never)],
+    ];
+    for (const [want, spoil] of cases) {
+      const d = fresh();
+      spoil(d);
+      expect(code(d), spoil.toString()).toBe(want);
+    }
+  });
+
+  it('what the template and the columns hold is checked like a plain entry', () => {
+    const cases: Array<[string, (d: SnapshotData) => void]> = [
+      ['BAD_PC', (d) => void (((receivers(d)[0] as unknown[])[3] as unknown[][])[0][1] = 77)],
+      ['BAD_REF', (d) => void (((receivers(d)[0] as unknown[])[3] as unknown[][])[0][0] = 99)],
+      ['BAD_LOCALS', (d) => void ((receivers(d)[0] as unknown[])[3] as unknown[][])[2].push(1, 2, 3)],
+      ['BAD_VALUE', (d) => void ((receivers(d)[2] as unknown[])[7] = { x: 1 })], // a member's local
+      ['BAD_REF', (d) => void ((receivers(d)[2] as unknown[])[7] = [1, 1e9])],
+      ['BAD_VALUE', (d) => void ((sleepers(d).at(-1) as unknown[])[3] = 'soon')], // a deadline (the last column)
+      ['BAD_TASKLET', (d) => void ((receivers(d)[0] as unknown[])[6] = 0)], // direction
+      ['BAD_CHANNEL', (d) => void ((receivers(d)[0] as unknown[])[6] = 1)], // senders in a queue of receivers
+      ['PROTO_KEY', (d) => void d.objs.push(['O', '__proto__', 1])],
+    ];
+    for (const [want, spoil] of cases) {
+      const d = fresh();
+      spoil(d);
+      expect(code(d), spoil.toString()).toBe(want);
+    }
+  });
+
+  it('fuzz: mutated packs restore or throw SnapshotError, never anything else', () => {
+    const anyJson = fc.oneof(
+      fc.integer({ min: -3, max: 300 }), fc.string({ maxLength: 4 }), fc.constant(null), fc.constant([8, 0]), fc.constant([8, 9]),
+      fc.constant([1, 0]), fc.constant([0]), fc.array(fc.integer({ min: -1, max: 200 }), { maxLength: 3 }), fc.constantFrom('K', 'blocked', 'paused', 'sleep'),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(fc.nat(300), { minLength: 1, maxLength: 5 }), fc.nat(2), anyJson), { minLength: 1, maxLength: 3 }), (muts) => {
+        const d = fresh();
+        for (const [path, what, v] of muts) {
+          // walk into packs (or objs) along the path, then replace, delete or insert
+          let o: any = path[0] % 4 === 0 ? d.objs : d.packs;
+          for (let i = 1; i < path.length - 1 && Array.isArray(o[path[i] % o.length]); i++) o = o[path[i] % o.length];
+          if (!Array.isArray(o) || o.length === 0) continue;
+          const k = path[path.length - 1] % o.length;
+          if (what === 0) o[k] = v;
+          else if (what === 1) o.splice(k, 1);
+          else o.splice(k, 0, v);
+        }
+        code(d);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+    );
+  });
+});
