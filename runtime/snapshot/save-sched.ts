@@ -168,16 +168,17 @@ function filed(s: Saver, t: Tasklet, k: number, st: number, flags: number, retry
     const m = f.m as Meta;
     const locals = m.locals;
     const dead = shape.dead[j];
+    s.inFrame(m, m.name, f.pc, '');
     for (let i = 0; i < locals.length; i++) {
       if (dead !== null && dead[i] === 1) {
         cols[c++].push(s.undef);
         continue;
       }
-      s.inFrame(m, m.name, f.pc, locals[i][1]);
+      s.inLocal(locals[i][1]);
       cols[c++].push(s.val(f[locals[i][0]]));
     }
     if (shape.ths[j]) {
-      s.inFrame(m, m.name, f.pc, 'this');
+      s.inLocal('this');
       cols[c++].push(s.val(f.th));
     }
   }

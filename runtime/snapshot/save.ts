@@ -60,7 +60,7 @@ export class Saver {
   /** The pack the last tasklet went into (the next one most likely goes there too). */
   lastPack: PackGroup | null = null;
   /** [V_REF, i] per object index, made once: a million locals holding one channel share it. */
-  private readonly refVals: unknown[][] = [];
+  private readonly refVals: Array<unknown[] | undefined> = [];
   private readonly fnIds = new Map<string, number>();
   readonly classes: string[] = [];
   private readonly classIds = new Map<string, number>();
@@ -165,6 +165,10 @@ export class Saver {
     this.ctxPc = pc;
     this.ctxLocal = local;
   }
+  /** Sets only the local's name, after inFrame() for another local of the same frame. */
+  inLocal(local: string): void {
+    this.ctxLocal = local;
+  }
   outOfFrame(): void {
     this.ctxName = '';
     this.ctxMeta = null;
@@ -197,6 +201,7 @@ export class Saver {
     if (i === undefined) {
       i = this.queue.push(o) - 1;
       this.ids.set(o, i);
+      this.refVals.push(undefined); // kept as long as the table, so it stays a dense array
       this.parent.push(this.curParent);
       if (this.ctxName !== '') {
         this.parent[i] = -1;

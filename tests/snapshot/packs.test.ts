@@ -52,6 +52,11 @@ class Counter {
     return this.n;
   }
 }
+function holding(ch: Channel<number>, i: number): number {
+  'use tasklet';
+  const cache = i === PACK_MIN + 3 ? new WeakMap<object, number>() : null;
+  return ch.receive() + (cache ? 1 : 0);
+}
 function counting(c: Counter, ch: Channel<number>): number {
   'use tasklet';
   return c.add(ch) * 100;
@@ -129,6 +134,22 @@ describe('tasklet packs', () => {
     expect(r.tasklets.length).toBe(first.tasklets.length);
     discard(first.tasklets);
     discard(r.tasklets);
+  });
+
+  it('a value that cannot be saved in a packed tasklet is named with its local, function and line', () => {
+    const ch = new Channel<number>();
+    const ts = Array.from({ length: 2 * PACK_MIN }, (_, i) => spawn(holding, ch, i));
+    run();
+    let err: unknown;
+    try {
+      snapshot(ch);
+    } catch (e) {
+      err = e;
+    }
+    discard(ts);
+    expect(err).toBeInstanceOf(SnapshotError);
+    expect((err as SnapshotError).code).toBe('UNSUPPORTED_VALUE');
+    expect((err as Error).message).toMatch(/local 'cache' of function holding \(tests\/snapshot\/packs\.test\.ts:\d+\)/);
   });
 
   it('unpacked() writes packs out as the plain entries restore would have read', () => {
