@@ -46,6 +46,15 @@ function callArgs(fn: Function, a: unknown[]): unknown {
   }
 }
 
+/**
+ * Saved frames are re-entered as `F.f.call(F.th, undefined x 4)`: a resumed function
+ * takes its parameters from its record, not from its arguments, so what it is passed
+ * does not matter; but calling it with fewer arguments than it declares makes V8 pad
+ * the missing ones on every call. Four cover the usual tasklet function (more are
+ * ignored cheaply): ping-pong +2-4 % (bench/README.md). Written out at each call: a
+ * helper would be a native stack line between the records and the driver (stack.ts).
+ */
+
 /** Ticks a stack-overflow spill counts for (about the calls made since the last one). */
 const SPILL_TICKS = 1000;
 
@@ -59,7 +68,7 @@ function resume(F: Frame, v: unknown, k: 0 | 1): unknown {
   rt.rk = k;
   rt.tok = F.f;
   try {
-    const r = F.f.call(F.th);
+    const r = F.f.call(F.th, undefined, undefined, undefined, undefined);
     resumedKind = 0;
     return r;
   } catch (e) {
@@ -140,7 +149,7 @@ function driveAll(m: Tasklet): void {
       rt.rk = k;
       rt.tok = F.f;
       try {
-        v = F.f.call(F.th);
+        v = F.f.call(F.th, undefined, undefined, undefined, undefined);
         k = 0;
       } catch (e) {
         v = e;
