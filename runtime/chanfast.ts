@@ -2,7 +2,7 @@
 // an unbuffered channel with no channel callback, partner (if any) a plain tasklet.
 // Everything else, and every error case, goes to the general `action` in channel.ts.
 // Same semantics; fewer checks and no intermediate calls on the hot path.
-import { rt, Bomb, K_MASK, K_PAUSED, K_BLOCKED, F_SEND, F_ITER, F_TIMED, F_BTRAP, SK_SOFT, SK_CHANNEL } from './rt.js';
+import { rt, now, Bomb, K_MASK, K_PAUSED, K_BLOCKED, F_SEND, F_ITER, F_TIMED, F_BTRAP, SK_SOFT, SK_CHANNEL } from './rt.js';
 import { ringAppend, ringInsertBefore, ringRemove } from './ring.js';
 import { suspendTasklet, wakeable } from './scheduler.js';
 import type { Chan } from './chancore.js';
@@ -28,7 +28,7 @@ const SPECIAL = F_ITER | F_TIMED;
 // the compiled tasklet functions is not spent on paths they never take.
 
 export function fastSend(ch: Chan, value: unknown): unknown {
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   const fl = ch._fl; // preference + 1 in bits 0-1; 0 means -1 (default), open, no schedule_all
   if (t === rt.main || (fl & ~3) !== 0 || rt.strap !== 0 || rt.incb !== 0) return SLOW;
   if (ch._bal < 0) return sendToWaiting(ch, t, fl, value);
@@ -36,7 +36,7 @@ export function fastSend(ch: Chan, value: unknown): unknown {
 }
 
 export function fastReceive(ch: Chan): unknown {
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   const fl = ch._fl;
   if (t === rt.main || (fl & ~3) !== 0 || rt.strap !== 0 || rt.incb !== 0) return miss();
   if (ch._bal > 0) return receiveFromWaiting(ch, t, fl);
@@ -112,5 +112,5 @@ function fastBlock(ch: Chan, t: Tasklet, dir: number, value: unknown): unknown {
   ch._bal += dir;
   t._st = (t._st & ~K_MASK) | K_BLOCKED | (dir > 0 ? F_SEND : 0);
   t._v = value;
-  return suspendTasklet(SK_CHANNEL, rt.head);
+  return suspendTasklet(SK_CHANNEL, now.head);
 }
