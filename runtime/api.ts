@@ -2,7 +2,7 @@
 // scheduleRemove, introspection, atomic, switchTrap, callbacks, spawn, and the
 // preemption slow path behind `rt.tick()`.
 import {
-  rt, Rt, setTickImpl, K_PAUSED, K_SCHED, F_ATOMIC, F_WATCH, F_NEW, NO_TICKS, SK_SCHEDULE,
+  rt, now, freshRun, Rt, setTickImpl, K_PAUSED, K_SCHED, F_ATOMIC, F_WATCH, F_NEW, NO_TICKS, SK_SCHEDULE,
   SK_REMOVED, SK_WATCH, SK_PREEMPT, type Frame,
 } from './rt.js';
 import { StacklessError, M, boundaryError } from './errors.js';
@@ -36,7 +36,7 @@ export function run(options?: RunOptions): Tasklet | null {
 
 /** run() with a runAsync batch limit (`batchMs` > 0: soft stop after that long). */
 export function runWith(timeout: number, soft: boolean, total: boolean, batchMs: number, ok = true): Tasklet | null {
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   if (t !== rt.main && !ok) throw boundaryError('run()');
   if (kind(t) !== K_SCHED || t._n === t) return null; // nothing else to run
   if (rt.strap !== 0) throw new StacklessError(M.switchTrap);
@@ -45,6 +45,7 @@ export function runWith(timeout: number, soft: boolean, total: boolean, batchMs:
   watches.push(w);
   if (budget > 0 && wd === null) setWd(w);
   if (batchMs > 0) setBatch(w, Date.now() + batchMs);
+  if (t === rt.main) freshRun(); // as young as the tasklets main just spawned (rt.ts `Now`)
   const nx = t._n as Tasklet;
   ringRemove(t);
   setKind(t, K_PAUSED);
@@ -56,7 +57,7 @@ export function runWith(timeout: number, soft: boolean, total: boolean, batchMs:
 export function schedule(value?: unknown): unknown {
   const ok = rt.tok === schedule;
   rt.tok = null;
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   const ret = arguments.length === 0 ? t : value;
   if (kind(t) !== K_SCHED || t._n === t) return ret; // alone: nobody to switch to
   checkSwitch(t, ok, 'schedule()');
@@ -71,17 +72,17 @@ export function schedule(value?: unknown): unknown {
 export function scheduleRemove(value?: unknown): unknown {
   const ok = rt.tok === scheduleRemove;
   rt.tok = null;
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   checkSwitch(t, ok, 'scheduleRemove()');
   if (rt.count <= 1 && wakeable() === null) throw new StacklessError(M.deadlock);
   t._v = arguments.length === 0 ? t : value;
   ringRemove(t);
   setKind(t, K_PAUSED);
-  return suspend(SK_REMOVED, rt.head as Tasklet | null);
+  return suspend(SK_REMOVED, now.head as Tasklet | null);
 }
 
 export function getCurrent(): Tasklet {
-  return rt.cur as Tasklet;
+  return now.cur as Tasklet;
 }
 export function getMain(): Tasklet {
   return rt.main as Tasklet;
@@ -98,7 +99,7 @@ export function switchTrap(delta: number): number {
   // A preemption deferred while the trap was set happens as soon as it is lifted
   // (as when an atomic section ends); otherwise a tasklet that keeps spinning after
   // the section would never be interrupted.
-  if (rt.strap === 0 && old !== 0 && irqPending && wd !== null && rt.cur !== rt.main) rt.ticks = 0;
+  if (rt.strap === 0 && old !== 0 && irqPending && wd !== null && now.cur !== rt.main) rt.ticks = 0;
   return old;
 }
 
@@ -125,7 +126,7 @@ export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A)
 
 function restoreAtomic(t: Tasklet, old: number): void {
   t._st = (t._st & ~F_ATOMIC) | old;
-  if (!old && irqPending && wd !== null && t === rt.cur) rt.ticks = 0; // deferred preemption
+  if (!old && irqPending && wd !== null && t === now.cur) rt.ticks = 0; // deferred preemption
 }
 
 /**
@@ -142,7 +143,7 @@ export function atomic<R>(fn: () => R): R {
     if (rt.rk) throw rt.rv;
     return rt.rv as R;
   }
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   const old = t._st & F_ATOMIC;
   t._st |= F_ATOMIC;
   let r: R;
@@ -168,6 +169,6 @@ export function atomic<R>(fn: () => R): R {
 function tick(): void {
   const ok = rt.tok === Rt.prototype.tick;
   rt.tok = null;
-  if (preemptNow(rt.cur as Tasklet, ok)) suspend(SK_PREEMPT, null);
+  if (preemptNow(now.cur as Tasklet, ok)) suspend(SK_PREEMPT, null);
 }
 setTickImpl(tick);

@@ -1,7 +1,7 @@
 // Bridges to the event loop: sleep(ms), wait(promise | thunk), receive/select
 // timeouts, and runAsync(). Timers share one setTimeout armed for the earliest
 // deadline (a binary heap of entries), so a million sleepers cost no host timers.
-import { rt, Bomb, K_WAITING, W_SLEEP, W_PROMISE, W_MASK, F_TIMED, SK_WAIT } from './rt.js';
+import { rt, now, Bomb, K_WAITING, W_SLEEP, W_PROMISE, W_MASK, F_TIMED, SK_WAIT } from './rt.js';
 import { StacklessError } from './errors.js';
 import { ringAppend, ringRemove, wakeIdleDriver } from './ring.js';
 import { suspend } from './scheduler.js';
@@ -80,8 +80,8 @@ function arm(): void {
 function fire(): void {
   armed = null;
   armedAt = Infinity;
-  const now = Date.now();
-  while (heap.length > 0 && heap[0].at <= now) {
+  const due = Date.now();
+  while (heap.length > 0 && heap[0].at <= due) {
     const e = heapPop();
     const t = e.t;
     if (t === null) continue;
@@ -157,14 +157,14 @@ function mainCannot(what: string): StacklessError {
 export function sleep(ms: number): void {
   const ok = rt.tok === sleep;
   rt.tok = null;
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   if (t === rt.main) throw mainCannot('sleep()');
   checkBlockTrap(t);
   checkBlock(t, ok, 'sleep()');
   ringRemove(t);
   t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_SLEEP;
   t._v = addTimer(t, T_SLEEP, ms, 'sleep()');
-  suspend(SK_WAIT, rt.head);
+  suspend(SK_WAIT, now.head);
 }
 
 /**
@@ -176,7 +176,7 @@ export function wait<T>(p: PromiseLike<T> | T | (() => PromiseLike<T> | T)): T {
   rt.tok = null;
   const v = typeof p === 'function' ? (p as () => PromiseLike<T> | T)() : p;
   if (v === null || (typeof v !== 'object' && typeof v !== 'function') || typeof (v as PromiseLike<T>).then !== 'function') return v as T;
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   if (t === rt.main) throw mainCannot('wait()');
   checkBlockTrap(t);
   checkBlock(t, ok, 'wait()');
@@ -189,7 +189,7 @@ export function wait<T>(p: PromiseLike<T> | T | (() => PromiseLike<T> | T)): T {
   ringRemove(t);
   t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_PROMISE;
   t._v = e;
-  return suspend(SK_WAIT, rt.head) as T;
+  return suspend(SK_WAIT, now.head) as T;
 }
 
 function settle(e: Timed, v: unknown): void {
@@ -215,7 +215,7 @@ export interface RunAsyncOptions {
 export function runAsync(options?: RunAsyncOptions): Promise<void> {
   // One driver at a time: a second call while one is active shares its promise
   // (two loops would steal each other's wake-ups).
-  if (rt.cur !== rt.main) return Promise.reject(new StacklessError('runAsync() drives the scheduler from ordinary code; inside a tasklet use run()'));
+  if (now.cur !== rt.main) return Promise.reject(new StacklessError('runAsync() drives the scheduler from ordinary code; inside a tasklet use run()'));
   if (active === null) {
     active = drain(options?.batchMs ?? 10).finally(() => {
       active = null;

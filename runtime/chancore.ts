@@ -1,7 +1,7 @@
 // Channel internals shared by Channel, select and close: handing a value to a waiting
 // partner and the Stackless preference rules (research §3.3) for who runs next.
 import {
-  rt, Bomb, K_PAUSED, F_SEND, F_ITER, F_TIMED, SK_SOFT,
+  rt, now, Bomb, K_PAUSED, F_SEND, F_ITER, F_TIMED, SK_SOFT,
 } from './rt.js';
 import { StacklessError, M } from './errors.js';
 import { setKind, ringAppend, ringInsertBefore } from './ring.js';
@@ -81,7 +81,7 @@ export function rendezvousSwitches(ch: Chan, dir: number): boolean {
  * then the operation has still happened and only the preferred switch is dropped.
  */
 export function afterRendezvous(ch: Chan, dir: number, target: Tasklet, result: unknown, switchOk: boolean): unknown {
-  const caller = rt.cur as Tasklet;
+  const caller = now.cur as Tasklet;
   if (switchOk && caller._n !== null) {
     if (ch._fl & C_SCHEDALL) {
       ringAppend(target);

@@ -1,7 +1,7 @@
 // class Channel: Stackless channels (synchronous rendezvous, preference, schedule_all,
 // close/open, iteration, exceptions over channels) plus buffered channels and
 // receive timeouts. Blocked tasklets are linked into the channel itself (queue.ts).
-import { rt, Bomb, K_BLOCKED, F_SEND, F_ITER, F_TIMED, SK_CHANNEL, type Frame } from './rt.js';
+import { rt, now, Bomb, K_BLOCKED, F_SEND, F_ITER, F_TIMED, SK_CHANNEL, type Frame } from './rt.js';
 import { StacklessError, M } from './errors.js';
 import { ringRemove, ringAppend } from './ring.js';
 import { qPush, type QNode } from './queue.js';
@@ -209,7 +209,7 @@ const NEXT = Channel.prototype.next;
  * `iter` (F_ITER) makes the result an IteratorResult.
  */
 function action(ch: Channel<any>, dir: number, value: unknown, ok: boolean, what: string, iter: number, timeout: number | undefined): unknown {
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   if (channelCallback !== null) {
     if (inChannelCallback) throw new StacklessError(M.recursiveCb);
     const willBlock = dir > 0 ? ch._bal >= 0 && !(ch.length < ch._cap) : ch._bal <= 0 && ch.length === 0;
@@ -275,5 +275,5 @@ function action(ch: Channel<any>, dir: number, value: unknown, ok: boolean, what
     t._st |= F_TIMED;
     t._v = armChannelTimeout(t, timeout, what);
   }
-  return suspend(SK_CHANNEL, rt.head);
+  return suspend(SK_CHANNEL, now.head);
 }

@@ -1,6 +1,6 @@
 // Small pieces compiled code needs besides `rt` (docs/protocol.md), exported
 // through `stackless/internal`.
-import { rt, K_SCHED, SK_SOFT } from './rt.js';
+import { rt, now, K_SCHED, SK_SOFT } from './rt.js';
 import { kind } from './ring.js';
 import { suspend } from './scheduler.js';
 import type { Tasklet } from './tasklet.js';
@@ -21,7 +21,7 @@ export const TDZ: object = Object.freeze(Object.create(null));
 export function $yield(): void {
   const ok = rt.tok === $yield;
   rt.tok = null;
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   if (!ok || t === rt.main || kind(t) !== K_SCHED || t._n === t || rt.strap !== 0 || rt.incb !== 0) return;
   // SK_SOFT: if a boundary turns up while unwinding, the switch is simply dropped
   t._v = undefined;

@@ -3,7 +3,7 @@
 // re-entered, each outer one when the record above it returns, so the JS stack stays
 // shallow however deep the chain is. Also `rt.boundary` and main's nested scheduling.
 import {
-  rt, Bomb, setBoundaryImpl, F_NEW, F_ERR, K_DONE, K_SCHED, SK_NONE, SK_SCHEDULE, SK_REMOVED,
+  rt, now, Bomb, setBoundaryImpl, F_NEW, F_ERR, K_DONE, K_SCHED, SK_NONE, SK_SCHEDULE, SK_REMOVED,
   SK_CHANNEL, SK_WAIT, SK_SOFT, SK_WATCH, SK_PREEMPT, SK_SWITCHED, type Frame,
 } from './rt.js';
 import { StacklessError, TaskletExit } from './errors.js';
@@ -46,6 +46,15 @@ function callArgs(fn: Function, a: unknown[]): unknown {
   }
 }
 
+/**
+ * Saved frames are re-entered as `F.f.call(F.th, undefined x 4)`: a resumed function
+ * takes its parameters from its record, not from its arguments, so what it is passed
+ * does not matter; but calling it with fewer arguments than it declares makes V8 pad
+ * the missing ones on every call. Four cover the usual tasklet function (more are
+ * ignored cheaply): ping-pong +2-4 % (bench/README.md). Written out at each call: a
+ * helper would be a native stack line between the records and the driver (stack.ts).
+ */
+
 /** Ticks a stack-overflow spill counts for (about the calls made since the last one). */
 const SPILL_TICKS = 1000;
 
@@ -59,7 +68,7 @@ function resume(F: Frame, v: unknown, k: 0 | 1): unknown {
   rt.rk = k;
   rt.tok = F.f;
   try {
-    const r = F.f.call(F.th);
+    const r = F.f.call(F.th, undefined, undefined, undefined, undefined);
     resumedKind = 0;
     return r;
   } catch (e) {
@@ -71,7 +80,7 @@ function resume(F: Frame, v: unknown, k: 0 | 1): unknown {
 /**
  * Starts `t` (current, F_NEW): calls its function. Returns the chain to resume at once
  * (the first call spilled: resume it at its retry entry), or null when the tasklet
- * finished or suspended (the switch is committed; the caller goes on with `rt.cur`).
+ * finished or suspended (the switch is committed; the caller goes on with `now.cur`).
  */
 function start(t: Tasklet): Frame | null {
   const fn = t._top as Function;
@@ -108,7 +117,7 @@ function start(t: Tasklet): Frame | null {
  * committed inline.
  */
 function driveAll(m: Tasklet): void {
-  let t = rt.cur as Tasklet;
+  let t = now.cur as Tasklet;
   outer: while (t !== m) {
     let F: Frame | null;
     let v: unknown = undefined;
@@ -117,7 +126,7 @@ function driveAll(m: Tasklet): void {
     if (t._st & F_NEW) {
       F = start(t);
       if (F === null) {
-        t = rt.cur as Tasklet;
+        t = now.cur as Tasklet;
         continue;
       }
       retry = true;
@@ -140,7 +149,7 @@ function driveAll(m: Tasklet): void {
       rt.rk = k;
       rt.tok = F.f;
       try {
-        v = F.f.call(F.th);
+        v = F.f.call(F.th, undefined, undefined, undefined, undefined);
         k = 0;
       } catch (e) {
         v = e;
@@ -168,29 +177,29 @@ function driveAll(m: Tasklet): void {
               t._v = undefined;
               rt.sk = SK_PREEMPT;
               commit();
-              t = rt.cur as Tasklet;
+              t = now.cur as Tasklet;
               continue outer;
             }
           }
           continue;
         }
         rt.u = 0;
-        const nx = rt.head as Tasklet | null;
+        const nx = now.head as Tasklet | null;
         const sk = rt.sk;
         if (nx !== null && rt.quiet && sk !== SK_PREEMPT) {
           if (sk === SK_SWITCHED) rt.back = null; // committed: nothing to undo
           rt.sk = SK_NONE;
-          rt.cur = t = nx; // commit()'s common case, inline
+          now.cur = t = nx; // commit()'s common case, inline
         } else {
           commit();
-          t = rt.cur as Tasklet;
+          t = now.cur as Tasklet;
         }
         continue outer;
       }
       retry = false;
       if (up === null) {
         finish(t, v, k);
-        t = rt.cur as Tasklet;
+        t = now.cur as Tasklet;
         continue outer;
       }
       F = up;
@@ -280,12 +289,12 @@ function boundaryErr(rec: Frame): StacklessError {
  * completed and only a preferred switch is dropped (its value is in tempval).
  */
 function undo(rec: Frame): StacklessError | null {
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   const sk = rt.sk;
   rt.sk = SK_NONE;
   switch (sk) {
     case SK_SOFT:
-      rt.head = t; // it is still in the ring: just do not switch
+      now.head = t; // it is still in the ring: just do not switch
       return null;
     case SK_SCHEDULE:
       t._v = undefined;
@@ -306,7 +315,7 @@ function undo(rec: Frame): StacklessError | null {
       rt.back = null;
       if (back !== null && back !== t && kind(back) === K_SCHED) {
         ringInsertBefore(back, t);
-        rt.head = t;
+        now.head = t;
       }
       break;
     }
@@ -317,7 +326,7 @@ function undo(rec: Frame): StacklessError | null {
       break;
   }
   if (kind(t) !== K_SCHED) ringAppend(t);
-  rt.head = t;
+  now.head = t;
   t._v = undefined;
   return sk === SK_PREEMPT ? null : boundaryErr(rec);
 }
@@ -327,7 +336,7 @@ let undoKind: 0 | 1 = 0;
 
 /** Undoes the pending suspension; returns what the blocking call evaluates to. */
 function undoValue(rec: Frame): unknown {
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   const err = undo(rec);
   let v: unknown = err;
   undoKind = 1;

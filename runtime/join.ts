@@ -1,6 +1,6 @@
 // join() and done(): waiting for a tasklet to end. Kept in a side table so that a
 // Tasklet carries no joiner list: only tasklets somebody waits for have an entry.
-import { rt, Bomb, K_DONE, K_WAITING, W_JOIN, W_MASK, F_ERR, SK_WAIT } from './rt.js';
+import { rt, now, Bomb, K_DONE, K_WAITING, W_JOIN, W_MASK, F_ERR, SK_WAIT } from './rt.js';
 import { StacklessError, M } from './errors.js';
 import { kind, ringAppend, ringRemove } from './ring.js';
 import { suspend } from './scheduler.js';
@@ -63,7 +63,7 @@ export function joinTasklet(target: Tasklet, ok: boolean): unknown {
     if (target._st & F_ERR) throw target._top;
     return target._top;
   }
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   if (target === t) throw new StacklessError('a tasklet cannot join itself');
   if (!target.alive) throw new StacklessError('cannot join a tasklet that is not alive');
   checkBlockTrap(t);
@@ -72,7 +72,7 @@ export function joinTasklet(target: Tasklet, ok: boolean): unknown {
   t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_JOIN;
   t._v = target;
   entry(target).tasklets.push(t);
-  return suspend(SK_WAIT, rt.head);
+  return suspend(SK_WAIT, now.head);
 }
 
 export function donePromise(target: Tasklet): Promise<unknown> {

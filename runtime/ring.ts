@@ -1,6 +1,6 @@
 // The runnables ring: a circular doubly-linked list threaded through the tasklets
-// themselves (fields _n/_p), anchored at `rt.head`. No arrays, no per-tasklet nodes.
-import { rt, K_MASK, K_SCHED } from './rt.js';
+// themselves (fields _n/_p), anchored at `now.head`. No arrays, no per-tasklet nodes.
+import { rt, now, K_MASK, K_SCHED } from './rt.js';
 import type { Tasklet } from './tasklet.js';
 
 export function kind(t: Tasklet): number {
@@ -33,10 +33,10 @@ export function wakeIdleDriver(): void {
 
 /** Appends `t` at the end of the runnables (just before the head). */
 export function ringAppend(t: Tasklet): void {
-  const h = rt.head as Tasklet | null;
+  const h = now.head as Tasklet | null;
   if (h === null) {
     t._n = t._p = t;
-    rt.head = t;
+    now.head = t;
     rt.count = 1;
     setKind(t, K_SCHED);
     if (rt.idle !== null) wakeIdleDriver();
@@ -46,12 +46,12 @@ export function ringAppend(t: Tasklet): void {
 /** Unlinks `t` from the ring; the head moves on to its successor if it was the head. */
 export function ringRemove(t: Tasklet): void {
   const n = t._n as Tasklet;
-  if (n === t) rt.head = null;
+  if (n === t) now.head = null;
   else {
     const p = t._p as Tasklet;
     p._n = n;
     n._p = p;
-    if (rt.head === t) rt.head = n;
+    if (now.head === t) now.head = n;
   }
   t._n = t._p = null;
   rt.count--;

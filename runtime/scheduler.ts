@@ -3,7 +3,7 @@
 // call `suspend`; the switch itself happens in `commit` once the stack has unwound,
 // so that a boundary found during the unwind can still undo the primitive.
 import {
-  rt, Bomb, K_BLOCKED, K_PAUSED, K_SCHED, K_WAITING, F_SEND, F_WATCH, F_ITER, F_TIMED, W_MASK,
+  rt, now, Bomb, K_BLOCKED, K_PAUSED, K_SCHED, K_WAITING, F_SEND, F_WATCH, F_ITER, F_TIMED, W_MASK,
   W_SLEEP, W_PROMISE, W_JOIN, SK_NONE, SK_PREEMPT, SK_SOFT, SK_SWITCHED, NO_TICKS, F_ATOMIC,
 } from './rt.js';
 import { StacklessError, M } from './errors.js';
@@ -80,8 +80,8 @@ export function setErrorCb(h: typeof errorHandler): typeof errorHandler {
  */
 export function suspend(sk: number, nx: Tasklet | null): unknown {
   rt.sk = sk;
-  if (nx !== null && rt.head !== nx) rt.head = nx;
-  if (rt.cur === rt.main) {
+  if (nx !== null && now.head !== nx) now.head = nx;
+  if (now.cur === rt.main) {
     commit();
     return driveMain();
   }
@@ -95,20 +95,20 @@ export function suspend(sk: number, nx: Tasklet | null): unknown {
  */
 export function suspendTasklet(sk: number, nx: Tasklet | null): undefined {
   rt.sk = sk;
-  if (nx !== null && rt.head !== nx) rt.head = nx;
+  if (nx !== null && now.head !== nx) now.head = nx;
   rt.u = 1;
   return undefined;
 }
 
-/** Performs the switch recorded by the last suspension (to `rt.head`, see `suspend`). */
+/** Performs the switch recorded by the last suspension (to `now.head`, see `suspend`). */
 export function commit(): void {
   const sk = rt.sk;
   rt.sk = SK_NONE;
   if (sk === SK_SWITCHED) rt.back = null; // committed: nothing to undo
-  let nx = sk === SK_PREEMPT ? null : (rt.head as Tasklet | null);
+  let nx = sk === SK_PREEMPT ? null : (now.head as Tasklet | null);
   if (nx !== null && rt.quiet) {
     // the common switch: no watchdog timing, no callback, a known next tasklet
-    rt.cur = nx;
+    now.cur = nx;
     return;
   }
   if (batchWatch !== null && --batchCount < 0) {
@@ -118,7 +118,7 @@ export function commit(): void {
       updateQuiet();
     }
   }
-  if (sk === SK_PREEMPT && wd !== null) nx = wakeWatch(wd, rt.cur);
+  if (sk === SK_PREEMPT && wd !== null) nx = wakeWatch(wd, now.cur);
   else if (softDue !== null && sk !== SK_SOFT && watches.includes(softDue)) {
     // Soft interrupt: return to the watchdog at this voluntary switch point;
     // the tasklets stay where they are (the head already is the tasklet the
@@ -133,9 +133,9 @@ export function commit(): void {
 
 /** Makes `nx` (already in the ring) current. */
 export function switchTo(nx: Tasklet): void {
-  const prev = rt.cur as Tasklet;
-  rt.head = nx;
-  rt.cur = nx;
+  const prev = now.cur as Tasklet;
+  now.head = nx;
+  now.cur = nx;
   if (wd !== null) account(nx);
   if (scheduleCallback !== null && prev !== nx) {
     rt.incb++;

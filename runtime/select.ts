@@ -1,7 +1,7 @@
 // select([...cases], { timeout }): wait on several channel operations at once (beyond
 // Stackless). A blocked select puts one SelNode per case into the channels' queues;
 // the partner that pops one fires the whole select and unlinks the other nodes.
-import { rt, Bomb, K_PAUSED, K_WAITING, W_SELECT, W_MASK, SK_WAIT } from './rt.js';
+import { rt, now, Bomb, K_PAUSED, K_WAITING, W_SELECT, W_MASK, SK_WAIT } from './rt.js';
 import { StacklessError, M } from './errors.js';
 import { setKind, ringRemove } from './ring.js';
 import { qPush, qUnlink, type QNode } from './queue.js';
@@ -89,7 +89,7 @@ function parse(c: SelectCase): [Channel<any>, number, unknown] {
 export function select<T = unknown>(cases: readonly SelectCase<T>[], options?: SelectOptions): SelectResult<T> {
   const ok = rt.tok === select;
   rt.tok = null;
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   const parsed = cases.map(parse);
   // First ready case wins, in order (deterministic, unlike Go's random choice).
   for (let i = 0; i < parsed.length; i++) {
@@ -143,5 +143,5 @@ export function select<T = unknown>(cases: readonly SelectCase<T>[], options?: S
   ringRemove(t);
   t._st = (t._st & ~(7 | W_MASK)) | K_WAITING | W_SELECT;
   t._v = g;
-  return suspend(SK_WAIT, rt.head) as SelectResult<T>;
+  return suspend(SK_WAIT, now.head) as SelectResult<T>;
 }

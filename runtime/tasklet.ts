@@ -1,7 +1,7 @@
 // class Tasklet. Five fields, one fixed shape, no per-tasklet closures or arrays
 // beyond the argument list: a blocked tasklet is this object plus its frame records.
 import {
-  rt, K_MASK, K_DEAD, K_BOUND, K_PAUSED, K_SCHED, K_BLOCKED, K_WAITING, K_DONE,
+  rt, now, K_MASK, K_DEAD, K_BOUND, K_PAUSED, K_SCHED, K_BLOCKED, K_WAITING, K_DONE,
   F_NEW, F_ATOMIC, F_BTRAP, F_ERR, F_MAIN, F_WATCH, SK_SCHEDULE, SK_SWITCHED, type Frame,
 } from './rt.js';
 import { StacklessError, TaskletExit, M } from './errors.js';
@@ -41,7 +41,7 @@ export class Tasklet<R = unknown> {
 
   /** Sets the function and/or arguments; `bind(null)` unbinds (frames dropped, no finally). */
   bind(fn?: ((...args: any[]) => R) | null, args?: readonly unknown[]): this {
-    if (this === rt.cur) throw new StacklessError(M.bindCurrent);
+    if (this === now.cur) throw new StacklessError(M.bindCurrent);
     const k = kind(this);
     if (k === K_SCHED || k === K_BLOCKED || k === K_WAITING) throw new StacklessError(M.bindScheduled);
     const flags = this._st & (F_ATOMIC | F_BTRAP | F_MAIN);
@@ -89,7 +89,7 @@ export class Tasklet<R = unknown> {
   remove(): this {
     const k = kind(this);
     if (k === K_BLOCKED || k === K_WAITING) throw new StacklessError(M.removeBlocked);
-    if (this === rt.cur) throw new StacklessError(M.removeCurrent);
+    if (this === now.cur) throw new StacklessError(M.removeCurrent);
     if (k === K_SCHED) {
       ringRemove(this);
       this._st = (this._st & ~K_MASK) | K_PAUSED;
@@ -115,7 +115,7 @@ export class Tasklet<R = unknown> {
     const k = kind(this);
     if (k === K_BLOCKED || k === K_WAITING) throw new StacklessError(M.runBlocked);
     if (!this.alive) throw new StacklessError(M.runDead);
-    const t = rt.cur as Tasklet;
+    const t = now.cur as Tasklet;
     if (this === t) return undefined;
     checkSwitch(t, ok, pause ? 'switch()' : 'run()');
     if (this._st & F_WATCH) unblock(this);
@@ -157,7 +157,7 @@ export class Tasklet<R = unknown> {
    */
   drop(): this {
     if (this._st & F_MAIN) throw new StacklessError(M.dropMain);
-    if (this === rt.cur) throw new StacklessError(M.dropCurrent);
+    if (this === now.cur) throw new StacklessError(M.dropCurrent);
     if (!this.alive) return this;
     const k = kind(this);
     if (k === K_BLOCKED || k === K_WAITING || this._st & F_WATCH) unblock(this);
@@ -173,7 +173,7 @@ export class Tasklet<R = unknown> {
   setAtomic(flag: boolean): boolean {
     const old = (this._st & F_ATOMIC) !== 0;
     this._st = flag ? this._st | F_ATOMIC : this._st & ~F_ATOMIC;
-    if (!flag && irqPending && wd !== null && this === rt.cur) rt.ticks = 0;
+    if (!flag && irqPending && wd !== null && this === now.cur) rt.ticks = 0;
     return old;
   }
 
@@ -225,7 +225,7 @@ export class Tasklet<R = unknown> {
     return (this._st & F_MAIN) !== 0;
   }
   get isCurrent(): boolean {
-    return this === rt.cur;
+    return this === now.cur;
   }
   get atomic(): boolean {
     return (this._st & F_ATOMIC) !== 0;
@@ -250,7 +250,7 @@ export class Tasklet<R = unknown> {
   /** Saved frames (heap chain) plus the running one for the current tasklet. */
   get recursionDepth(): number {
     if (!this.alive || this._st & (F_NEW | F_MAIN)) return 0;
-    let n = this === rt.cur ? 1 : 0;
+    let n = this === now.cur ? 1 : 0;
     for (let f = this._top as Frame | null; f !== null; f = f.up) n++;
     return n;
   }
@@ -296,5 +296,5 @@ function functionOf(t: Tasklet<any>): Function | null {
 // runnable from the start, alone in the ring.
 const main = new Tasklet();
 main._st = K_SCHED | F_MAIN;
-rt.main = rt.cur = main;
+rt.main = now.cur = main;
 ringAppend(main);

@@ -1,7 +1,7 @@
 // Tasklet.throw / kill / raiseException (research §2.3, §3.5): make the target
 // runnable with the error in its tempval (a Bomb) and, unless pending, switch to it
 // at once, placed just before the caller so that the caller runs next.
-import { rt, Bomb, K_BOUND, K_SCHED, SK_SOFT } from './rt.js';
+import { rt, now, Bomb, K_BOUND, K_SCHED, SK_SOFT } from './rt.js';
 import { StacklessError, TaskletExit, M } from './errors.js';
 import { kind, ringAppend, ringRemove, ringInsertBefore } from './ring.js';
 import { suspend, unblock } from './scheduler.js';
@@ -9,7 +9,7 @@ import type { Tasklet } from './tasklet.js';
 
 /** throw/kill/raiseException (research §2.3, §3.5). */
 export function throwTo(target: Tasklet<any>, error: unknown, pending: boolean, ok: boolean): void {
-  const t = rt.cur as Tasklet;
+  const t = now.cur as Tasklet;
   if (!target.alive) {
     if (error instanceof TaskletExit) {
       // Killing an unbound tasklet just drops its binding.
