@@ -13,6 +13,7 @@ import { closureInfo, factoryRegistry } from '../compiled.js';
 import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
+import { chainOf } from '../lazy.js';
 import type { PackGroup } from './pack.js';
 
 function isChannel(x: QNode): boolean {
@@ -47,6 +48,7 @@ export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
     s.at('<tasklet arguments>');
     return ['K', 'new', flags, fn, s.val(t._v)];
   }
+  chainOf(t); // a restored chain not built yet is built now
   // wait() and join() are restored at their call's retry entry (pc - 1): what is live there counts
   const retry = k === K_WAITING && ((st & W_MASK) === W_PROMISE || (st & W_MASK) === W_JOIN);
   if (k !== K_WAITING || (st & W_MASK) !== W_SELECT) {
