@@ -16,7 +16,7 @@ import { closure } from '../compiled.js';
 import { SlIter } from '../iter.js';
 import { HELPER_KEYS, SPECIAL_NUMBERS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Checked } from './check.js';
-import { COLUMN, type PackLayout } from './pack.js';
+import { COLUMN, isRun, type PackLayout } from './pack.js';
 import { lazyRecord } from '../lazy.js';
 import type { Meta } from './errors.js';
 
@@ -148,6 +148,11 @@ export function build(c: Checked): Restored {
     if (e[0] !== 'H') continue;
     const ch = out[i] as Channel;
     for (const q of e[4] as number[][]) {
+      if (isRun(q)) {
+        for (let k = q[1]; k < q[1] + q[2]; k++) qPush(ch, out[k] as Tasklet);
+        ch._bal += q[2] * q[3];
+        continue;
+      }
       const t = out[q[0]] as Tasklet;
       if (q.length === 2) qPush(ch, t);
       else {

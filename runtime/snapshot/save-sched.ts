@@ -14,7 +14,7 @@ import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
 import { chainOf } from '../lazy.js';
-import type { PackGroup } from './pack.js';
+import { queueRuns, type PackGroup } from './pack.js';
 
 function isChannel(x: QNode): boolean {
   return (x as Channel)._bal !== undefined;
@@ -343,7 +343,7 @@ export function encodeChannel(s: Saver, ch: Channel): unknown[] {
       buf.push(s.val(ch._buf[i]));
     }
   }
-  const queue: unknown[] = [];
+  const queue: unknown[][] = [];
   for (let n = ch._n as QNode; n !== (ch as QNode); n = n._n as QNode) {
     const t = n instanceof SelNode ? n.t : (n as Tasklet);
     if (t === rt.main) fail('MAIN_TASKLET', 'cannot save a channel the main tasklet is blocked on: main is ordinary code and cannot be saved');
@@ -351,5 +351,6 @@ export function encodeChannel(s: Saver, ch: Channel): unknown[] {
     else queue.push([s.ref(t), t._st & F_SEND ? 1 : -1]);
   }
   const name = s.channelName(ch);
-  return name === undefined ? ['H', ch._fl, ch._cap, buf, queue] : ['H', ch._fl, ch._cap, buf, queue, name];
+  const items = queueRuns(queue);
+  return name === undefined ? ['H', ch._fl, ch._cap, buf, items] : ['H', ch._fl, ch._cap, buf, items, name];
 }

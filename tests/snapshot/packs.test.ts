@@ -275,6 +275,26 @@ describe('restore refuses bad packs', () => {
     }
   });
 
+  it('queue runs: consecutive waiters are one item; bad runs are refused', () => {
+    const d = fresh();
+    const queue = (x: SnapshotData) => (x.objs[0] as unknown[])[4] as unknown[][];
+    expect(queue(d)[0]).toEqual(['run', 1, 3 * PACK_MIN, -1]); // the receivers (then the counters)
+    const cases: Array<[string, (x: SnapshotData) => void]> = [
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][2] = 0)],
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][2] = 1e9)],
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][2] = 3 * PACK_MIN - 1)], // the last receiver is in no queue
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][3] = 1)],
+      ['BAD_CHANNEL', (x) => void queue(x).push(['run', 1, 2, -1])], // queued twice
+      ['BAD_REF', (x) => void (queue(x)[0][1] = 0)], // objs[0] is the channel itself
+      ['BAD_CHANNEL', (x) => void (queue(x)[0] = ['run', 1, 3 * PACK_MIN])],
+    ];
+    for (const [want, spoil] of cases) {
+      const x = fresh();
+      spoil(x);
+      expect(code(x), spoil.toString()).toBe(want);
+    }
+  });
+
   it('fuzz: mutated packs restore or throw SnapshotError, never anything else', () => {
     const anyJson = fc.oneof(
       fc.integer({ min: -3, max: 300 }), fc.string({ maxLength: 4 }), fc.constant(null), fc.constant([8, 0]), fc.constant([8, 9]),
