@@ -166,18 +166,25 @@ function filed(s: Saver, t: Tasklet, k: number, st: number, flags: number, retry
   const cols = g.cols;
   let c = 0;
   let j = 0;
+  const undef = s.undef;
   for (let f: Frame | null = top; f !== null; f = f.up, j++) {
     const m = f.m as Meta;
-    const locals = m.locals;
-    const dead = shape.dead[j];
+    const keys = shape.keys[j];
     s.inFrame(m, m.name, f.pc, '');
-    for (let i = 0; i < locals.length; i++) {
-      if (dead !== null && dead[i] === 1) {
-        cols[c++].push(s.undef);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key === null) {
+        cols[c++].push(undef); // a compiler temporary dead at this resume point
         continue;
       }
-      s.inLocal(locals[i][1]);
-      cols[c++].push(s.val(f[locals[i][0]]));
+      const v = f[key];
+      // small integers and undefined are most locals: no call for them
+      if (typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0)) cols[c++].push(v);
+      else if (v === undefined) cols[c++].push(undef);
+      else {
+        s.inLocal(m.locals[i][1]);
+        cols[c++].push(s.val(v));
+      }
     }
     if (shape.ths[j]) {
       s.inLocal('this');
@@ -212,8 +219,8 @@ interface Shape {
   ms: unknown[];
   pcs: number[];
   ths: boolean[];
-  /** per frame: the compiler temporaries dead at its resume point (deadSlots) */
-  dead: Array<Uint8Array | null>;
+  /** per frame: the record key of each local, null for a compiler temporary dead at its resume point (deadSlots) */
+  keys: Array<Array<string | null>>;
 }
 
 function sameShape(sh: Shape, top: Frame, bits: number): boolean {
@@ -258,12 +265,13 @@ function findGroup(s: Saver, top: Frame, k: number, st: number, flags: number, r
     : name === 'wait' || name === 'join' ? ['K', name, flags, frames]
     : ['K', name, flags, frames, null];
   const g = s.packs.create(key, template, th);
-  const shape: Shape = { bits: shapeBits(st), fs: [], ms: [], pcs: [], ths: th, dead: [] };
+  const shape: Shape = { bits: shapeBits(st), fs: [], ms: [], pcs: [], ths: th, keys: [] };
   for (let f: Frame | null = top; f !== null; f = f.up) {
     shape.fs.push(f.f);
     shape.ms.push(f.m);
     shape.pcs.push(f.pc);
-    shape.dead.push(deadSlots(f.m as Meta, retry && f === top ? f.pc - 1 : f.pc));
+    const dead = deadSlots(f.m as Meta, retry && f === top ? f.pc - 1 : f.pc);
+    shape.keys.push((f.m as Meta).locals.map(([key], i) => (dead !== null && dead[i] === 1 ? null : key)));
   }
   g.shape = shape;
   return g;
