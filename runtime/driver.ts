@@ -11,6 +11,7 @@ import { kind, ringAppend, ringRemove, ringInsertBefore } from './ring.js';
 import { commit, switchTo, deliverError, errorHandler, unblock, watches, setIrqPending, takeCallbackError, preemptNow } from './scheduler.js';
 import { finishJoins } from './join.js';
 import { noteUnwound } from './stack.js';
+import { lazyChain, type LazyRecord } from './lazy.js';
 import type { Tasklet } from './tasklet.js';
 
 /**
@@ -132,6 +133,7 @@ function driveAll(m: Tasklet): void {
       retry = true;
     } else {
       F = t._top as Frame;
+      if (F.f === lazyChain) F = t._top = (F as LazyRecord).build((F as LazyRecord).n); // restored, not built yet
       v = t._v;
       t._v = undefined;
       if (v instanceof Bomb) {

@@ -10,6 +10,7 @@ import { suspend, unblock, irqPending, wd } from './scheduler.js';
 import { checkSwitch } from './block.js';
 import { joinTasklet, donePromise, dropJoins } from './join.js';
 import { describeFrames } from './frames.js';
+import { chainOf } from './lazy.js';
 import { throwTo } from './throw.js';
 
 const ids = new WeakMap<Tasklet<any>, number>();
@@ -251,7 +252,7 @@ export class Tasklet<R = unknown> {
   get recursionDepth(): number {
     if (!this.alive || this._st & (F_NEW | F_MAIN)) return 0;
     let n = this === now.cur ? 1 : 0;
-    for (let f = this._top as Frame | null; f !== null; f = f.up) n++;
+    for (let f = chainOf(this); f !== null; f = f.up) n++;
     return n;
   }
   /**
@@ -264,7 +265,7 @@ export class Tasklet<R = unknown> {
    */
   get frames(): ReturnType<typeof describeFrames> {
     if (!this.alive || this._st & (F_NEW | F_MAIN)) return [];
-    return describeFrames(this._top as Frame | null);
+    return describeFrames(chainOf(this));
   }
 }
 
@@ -287,7 +288,7 @@ function functionOf(t: Tasklet<any>): Function | null {
   const k = kind(t);
   if (k === K_BOUND || t._st & F_NEW) return t._top as Function;
   if (k === K_DEAD || k === K_DONE || t._top === null) return null;
-  let f = t._top as Frame;
+  let f = chainOf(t) as Frame;
   while (f.up !== null) f = f.up;
   return f.f;
 }

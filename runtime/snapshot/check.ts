@@ -9,7 +9,7 @@ import { fail, type Meta } from './errors.js';
 import { fromBase64 } from './base64.js';
 import { hasPc } from './save-sched.js';
 import { checkPacks } from './check-packs.js';
-import { COLUMN, type PackLayout } from './pack.js';
+import { COLUMN, isRun, type PackLayout } from './pack.js';
 import {
   FORMAT, VERSION, READS, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, HELPER_PC, STATES, type SnapshotData,
 } from './format.js';
@@ -378,11 +378,19 @@ class Checker {
     for (const v of buf) this.val(v);
     let dir = 0;
     for (const q of queue) {
-      if (!Array.isArray(q) || (q.length !== 2 && q.length !== 3)) this.bad('BAD_CHANNEL', 'queue entry');
-      this.idx(q[0], 'K');
-      if (q[1] !== 1 && q[1] !== -1) this.bad('BAD_CHANNEL', 'queue direction');
-      if (dir !== 0 && q[1] !== dir) this.bad('BAD_CHANNEL', 'senders and receivers in one queue');
-      dir = q[1];
+      if (isRun(q)) {
+        // ["run", start, count, direction] (version 3): tasklets start .. start + count - 1 in order
+        const [, start, count] = q;
+        if (this.d.version < 3 || q.length !== 4 || !isInt(start) || !isInt(count) || start < 0 || count < 1 || start + count > this.d.objs.length) this.bad('BAD_CHANNEL', 'queue run');
+        for (let i = start; i < start + count; i++) this.idx(i, 'K');
+      } else {
+        if (!Array.isArray(q) || (q.length !== 2 && q.length !== 3)) this.bad('BAD_CHANNEL', 'queue entry');
+        this.idx(q[0], 'K');
+      }
+      const d = isRun(q) ? q[3] : q[1];
+      if (d !== 1 && d !== -1) this.bad('BAD_CHANNEL', 'queue direction');
+      if (dir !== 0 && d !== dir) this.bad('BAD_CHANNEL', 'senders and receivers in one queue');
+      dir = d;
     }
     if (dir < 0 && buf.length > 0) this.bad('BAD_CHANNEL', 'receivers wait although values are buffered');
     if (dir > 0 && buf.length < cap) this.bad('BAD_CHANNEL', 'senders wait although the buffer has room');
@@ -413,20 +421,28 @@ class Checker {
     for (let c = 0; c < objs.length; c++) {
       if (objs[c][0] !== 'H') continue;
       this.cur = c;
-      for (const q of objs[c][4] as number[][]) {
-        const t = this.entryView(q[0]);
-        if (q.length === 2) {
-          if (t[1] !== 'blocked' || t[5] !== c || t[6] !== q[1]) this.bad('BAD_CHANNEL', `queued tasklet objs[${q[0]}] is not blocked on this channel`);
-          if (queued[q[0]]++ !== 0) this.bad('BAD_CHANNEL', `tasklet objs[${q[0]}] is queued twice`);
+      const blockedHere = (i: number, d: unknown) => {
+        const t = this.entryView(i);
+        if (t[1] !== 'blocked' || t[5] !== c || t[6] !== d) this.bad('BAD_CHANNEL', `queued tasklet objs[${i}] is not blocked on this channel`);
+        if (queued[i]++ !== 0) this.bad('BAD_CHANNEL', `tasklet objs[${i}] is queued twice`);
+      };
+      for (const q of objs[c][4] as unknown[][]) {
+        if (isRun(q)) {
+          for (let i = q[1] as number; i < (q[1] as number) + (q[2] as number); i++) blockedHere(i, q[3]);
           continue;
         }
+        if (q.length === 2) {
+          blockedHere(q[0] as number, q[1]);
+          continue;
+        }
+        const t = this.entryView(q[0] as number);
         const cs = t[4] as unknown[][];
         if (t[1] !== 'select' || !isInt(q[2]) || q[2] < 0 || q[2] >= cs.length || cs[q[2]][0] !== c || cs[q[2]][1] !== q[1]) {
           this.bad('BAD_CHANNEL', `queued select case of objs[${q[0]}] does not match`);
         }
-        let seen = cases.get(q[0]);
-        if (seen === undefined) cases.set(q[0], (seen = new Uint8Array(cs.length)));
-        if (seen[q[2]]++ !== 0) this.bad('BAD_CHANNEL', `select case ${q[2]} of objs[${q[0]}] is queued twice`);
+        let seen = cases.get(q[0] as number);
+        if (seen === undefined) cases.set(q[0] as number, (seen = new Uint8Array(cs.length)));
+        if (seen[q[2] as number]++ !== 0) this.bad('BAD_CHANNEL', `select case ${q[2]} of objs[${q[0]}] is queued twice`);
       }
     }
     for (let i = 0; i < objs.length; i++) {

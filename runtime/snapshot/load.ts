@@ -16,7 +16,8 @@ import { closure } from '../compiled.js';
 import { SlIter } from '../iter.js';
 import { HELPER_KEYS, SPECIAL_NUMBERS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Checked } from './check.js';
-import { COLUMN, type PackLayout } from './pack.js';
+import { COLUMN, isRun, type PackLayout } from './pack.js';
+import { lazyRecord } from '../lazy.js';
 import type { Meta } from './errors.js';
 
 export interface Restored {
@@ -147,6 +148,11 @@ export function build(c: Checked): Restored {
     if (e[0] !== 'H') continue;
     const ch = out[i] as Channel;
     for (const q of e[4] as number[][]) {
+      if (isRun(q)) {
+        for (let k = q[1]; k < q[1] + q[2]; k++) qPush(ch, out[k] as Tasklet);
+        ch._bal += q[2] * q[3];
+        continue;
+      }
       const t = out[q[0]] as Tasklet;
       if (q.length === 2) qPush(ch, t);
       else {
@@ -193,7 +199,9 @@ let used = new Set<Channel>();
 /**
  * The tasklets of a pack. Each frame of the template becomes a prototype record with the
  * pack's constant slots decoded once; a member's record is a copy of it (same hidden class
- * as the records compiled code makes) with only its column slots written.
+ * as the records compiled code makes) with only its column slots written, made when the
+ * member's chain is first needed (runtime/lazy.ts). Everything was checked before: building
+ * later cannot fail.
  */
 function buildPack(c: Checked, p: PackLayout['packs'][number], out: unknown[], val: (v: unknown) => unknown, groups: Map<number, Group>): void {
   const { template, ids, cols } = p;
@@ -219,7 +227,8 @@ function buildPack(c: Checked, p: PackLayout['packs'][number], out: unknown[], v
     protos.push(proto);
     plans.push(plan);
   }
-  for (let n = 0; n < ids.length; n++) {
+  // one builder per pack; a member's records are made when its chain is first needed (runtime/lazy.ts)
+  const build = (n: number): Frame => {
     let below: Frame | null = null;
     for (let j = frames.length - 1; j >= 0; j--) {
       const rec: Frame = { ...protos[j] };
@@ -232,8 +241,11 @@ function buildPack(c: Checked, p: PackLayout['packs'][number], out: unknown[], v
       }
       below = rec;
     }
+    return below as Frame;
+  };
+  for (let n = 0; n < ids.length; n++) {
     const i = ids[n];
-    buildTasklet(c, memberView(p, n), out[i] as Tasklet, val, groups, i, below as Frame);
+    buildTasklet(c, memberView(p, n), out[i] as Tasklet, val, groups, i, lazyRecord(build, n));
   }
 }
 

@@ -58,6 +58,26 @@ function runs(ids: number[]): number[] {
   return out;
 }
 
+/** A queue item that stands for consecutive tasklets: ["run", start, count, direction]. */
+export const isRun = (q: unknown): q is ['run', number, number, number] => Array.isArray(q) && q[0] === 'run';
+
+/**
+ * A channel's queue items ([taskletIndex, direction] or a select case's triple), with each
+ * stretch of at least three consecutive tasklets waiting in one direction made one run.
+ */
+export function queueRuns(items: unknown[][]): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < items.length; ) {
+    const q = items[i];
+    let j = i + 1;
+    if (q.length === 2) while (j < items.length && items[j].length === 2 && items[j][0] === (q[0] as number) + (j - i) && items[j][1] === q[1]) j++;
+    if (j - i >= 3) out.push(['run', q[0], j - i, q[1]]);
+    else for (let k = i; k < j; k++) out.push(items[k]);
+    i = j;
+  }
+  return out;
+}
+
 export const isIndex = (x: unknown, below: number): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < below;
 
 /** A column's place in a pack's template: [column, frame index (-1: the entry itself), slot]. */
@@ -152,11 +172,25 @@ export function unpackTasklets(objs: unknown[], packs: unknown): unknown[][] {
 export function unpacked(data: unknown): unknown {
   if (data === null || typeof data !== 'object') return data;
   const d = data as SnapshotData;
-  if (!('packs' in d)) return data;
-  if (d.version !== VERSION) fail('BAD_PACK', `bad snapshot (packs): packs need version ${VERSION}, the snapshot is version ${String(d.version)}`);
   if (!Array.isArray(d.objs)) return data; // check() reports it
+  const packed = 'packs' in d;
+  if (packed && d.version !== VERSION) fail('BAD_PACK', `bad snapshot (packs): packs need version ${VERSION}, the snapshot is version ${String(d.version)}`);
+  const hasRuns = d.objs.some((e) => Array.isArray(e) && e[0] === 'H' && Array.isArray(e[4]) && (e[4] as unknown[]).some(isRun));
+  if (!packed && !hasRuns) return data;
   const { packs, ...rest } = d;
-  return { ...rest, objs: unpackTasklets(d.objs, packs) };
+  const objs = packed ? unpackTasklets(d.objs, packs) : d.objs.slice();
+  for (let i = 0; i < objs.length; i++) {
+    const e = objs[i];
+    if (!Array.isArray(e) || e[0] !== 'H' || !Array.isArray(e[4])) continue;
+    const queue: unknown[] = [];
+    for (const q of e[4] as unknown[]) {
+      if (!isRun(q)) queue.push(q);
+      else if (Number.isInteger(q[1]) && Number.isInteger(q[2]) && q[2] >= 0 && q[2] <= objs.length) for (let k = 0; k < q[2]; k++) queue.push([q[1] + k, q[3]]);
+      else fail('BAD_CHANNEL', `bad snapshot (objs[${i}]): queue run`);
+    }
+    objs[i] = [...e.slice(0, 4), queue, ...e.slice(5)];
+  }
+  return { ...rest, objs };
 }
 
 export interface PackGroup {

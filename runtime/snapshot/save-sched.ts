@@ -13,7 +13,8 @@ import { closureInfo, factoryRegistry } from '../compiled.js';
 import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
-import type { PackGroup } from './pack.js';
+import { chainOf } from '../lazy.js';
+import { queueRuns, type PackGroup } from './pack.js';
 
 function isChannel(x: QNode): boolean {
   return (x as Channel)._bal !== undefined;
@@ -47,6 +48,7 @@ export function encodeTasklet(s: Saver, t: Tasklet): unknown[] {
     s.at('<tasklet arguments>');
     return ['K', 'new', flags, fn, s.val(t._v)];
   }
+  chainOf(t); // a restored chain not built yet is built now
   // wait() and join() are restored at their call's retry entry (pc - 1): what is live there counts
   const retry = k === K_WAITING && ((st & W_MASK) === W_PROMISE || (st & W_MASK) === W_JOIN);
   if (k !== K_WAITING || (st & W_MASK) !== W_SELECT) {
@@ -164,18 +166,25 @@ function filed(s: Saver, t: Tasklet, k: number, st: number, flags: number, retry
   const cols = g.cols;
   let c = 0;
   let j = 0;
+  const undef = s.undef;
   for (let f: Frame | null = top; f !== null; f = f.up, j++) {
     const m = f.m as Meta;
-    const locals = m.locals;
-    const dead = shape.dead[j];
+    const keys = shape.keys[j];
     s.inFrame(m, m.name, f.pc, '');
-    for (let i = 0; i < locals.length; i++) {
-      if (dead !== null && dead[i] === 1) {
-        cols[c++].push(s.undef);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key === null) {
+        cols[c++].push(undef); // a compiler temporary dead at this resume point
         continue;
       }
-      s.inLocal(locals[i][1]);
-      cols[c++].push(s.val(f[locals[i][0]]));
+      const v = f[key];
+      // small integers and undefined are most locals: no call for them
+      if (typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0)) cols[c++].push(v);
+      else if (v === undefined) cols[c++].push(undef);
+      else {
+        s.inLocal(m.locals[i][1]);
+        cols[c++].push(s.val(v));
+      }
     }
     if (shape.ths[j]) {
       s.inLocal('this');
@@ -210,8 +219,8 @@ interface Shape {
   ms: unknown[];
   pcs: number[];
   ths: boolean[];
-  /** per frame: the compiler temporaries dead at its resume point (deadSlots) */
-  dead: Array<Uint8Array | null>;
+  /** per frame: the record key of each local, null for a compiler temporary dead at its resume point (deadSlots) */
+  keys: Array<Array<string | null>>;
 }
 
 function sameShape(sh: Shape, top: Frame, bits: number): boolean {
@@ -256,12 +265,13 @@ function findGroup(s: Saver, top: Frame, k: number, st: number, flags: number, r
     : name === 'wait' || name === 'join' ? ['K', name, flags, frames]
     : ['K', name, flags, frames, null];
   const g = s.packs.create(key, template, th);
-  const shape: Shape = { bits: shapeBits(st), fs: [], ms: [], pcs: [], ths: th, dead: [] };
+  const shape: Shape = { bits: shapeBits(st), fs: [], ms: [], pcs: [], ths: th, keys: [] };
   for (let f: Frame | null = top; f !== null; f = f.up) {
     shape.fs.push(f.f);
     shape.ms.push(f.m);
     shape.pcs.push(f.pc);
-    shape.dead.push(deadSlots(f.m as Meta, retry && f === top ? f.pc - 1 : f.pc));
+    const dead = deadSlots(f.m as Meta, retry && f === top ? f.pc - 1 : f.pc);
+    shape.keys.push((f.m as Meta).locals.map(([key], i) => (dead !== null && dead[i] === 1 ? null : key)));
   }
   g.shape = shape;
   return g;
@@ -341,7 +351,7 @@ export function encodeChannel(s: Saver, ch: Channel): unknown[] {
       buf.push(s.val(ch._buf[i]));
     }
   }
-  const queue: unknown[] = [];
+  const queue: unknown[][] = [];
   for (let n = ch._n as QNode; n !== (ch as QNode); n = n._n as QNode) {
     const t = n instanceof SelNode ? n.t : (n as Tasklet);
     if (t === rt.main) fail('MAIN_TASKLET', 'cannot save a channel the main tasklet is blocked on: main is ordinary code and cannot be saved');
@@ -349,5 +359,6 @@ export function encodeChannel(s: Saver, ch: Channel): unknown[] {
     else queue.push([s.ref(t), t._st & F_SEND ? 1 : -1]);
   }
   const name = s.channelName(ch);
-  return name === undefined ? ['H', ch._fl, ch._cap, buf, queue] : ['H', ch._fl, ch._cap, buf, queue, name];
+  const items = queueRuns(queue);
+  return name === undefined ? ['H', ch._fl, ch._cap, buf, items] : ['H', ch._fl, ch._cap, buf, items, name];
 }

@@ -57,6 +57,14 @@ function holding(ch: Channel<number>, i: number): number {
   const cache = i === PACK_MIN + 3 ? new WeakMap<object, number>() : null;
   return ch.receive() + (cache ? 1 : 0);
 }
+function guarded(ch: Channel<number>, log: string[], i: number): number {
+  'use tasklet';
+  try {
+    return ch.receive() + i;
+  } finally {
+    log.push(`finally ${i}`);
+  }
+}
 function counting(c: Counter, ch: Channel<number>): number {
   'use tasklet';
   return c.add(ch) * 100;
@@ -152,6 +160,31 @@ describe('tasklet packs', () => {
     expect((err as Error).message).toMatch(/local 'cache' of function holding \(tests\/snapshot\/packs\.test\.ts:\d+\)/);
   });
 
+  it('restored packed tasklets show their frames before they run; killed unresumed, their finally blocks run', () => {
+    const ch = new Channel<number>();
+    const log: string[] = [];
+    const ts = Array.from({ length: PACK_MIN }, (_, i) => spawn(guarded, ch, log, i));
+    run();
+    const before = ts[3].frames.map((f) => [f.function, f.line]);
+    const data = viaJson(snapshot(ch, log));
+    discard(ts);
+    expect(log.length).toBe(PACK_MIN); // the originals' finally blocks, on kill
+    log.length = 0;
+    expect(data.packs?.length).toBe(1);
+    const r = restore(data);
+    const [, log2] = r.roots as [Channel<number>, string[]];
+    const restored = r.tasklets;
+    expect(restored[3].recursionDepth).toBe(1);
+    expect(restored[3].frames.map((f) => [f.function, f.line])).toEqual(before);
+    for (const t of restored.slice(0, 2)) t.kill();
+    expect(log2).toEqual(['finally 0', 'finally 1']);
+    (r.roots[0] as Channel<number>).send(100);
+    run();
+    expect(restored[2].result).toBe(102);
+    discard(restored);
+    expect(log2.length).toBe(PACK_MIN);
+  });
+
   it('unpacked() writes packs out as the plain entries restore would have read', () => {
     const b = park();
     const data = viaJson(snapshot(...b.receivers));
@@ -239,6 +272,26 @@ describe('restore refuses bad packs', () => {
       const d = fresh();
       spoil(d);
       expect(code(d), spoil.toString()).toBe(want);
+    }
+  });
+
+  it('queue runs: consecutive waiters are one item; bad runs are refused', () => {
+    const d = fresh();
+    const queue = (x: SnapshotData) => (x.objs[0] as unknown[])[4] as unknown[][];
+    expect(queue(d)[0]).toEqual(['run', 1, 3 * PACK_MIN, -1]); // the receivers (then the counters)
+    const cases: Array<[string, (x: SnapshotData) => void]> = [
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][2] = 0)],
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][2] = 1e9)],
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][2] = 3 * PACK_MIN - 1)], // the last receiver is in no queue
+      ['BAD_CHANNEL', (x) => void (queue(x)[0][3] = 1)],
+      ['BAD_CHANNEL', (x) => void queue(x).push(['run', 1, 2, -1])], // queued twice
+      ['BAD_REF', (x) => void (queue(x)[0][1] = 0)], // objs[0] is the channel itself
+      ['BAD_CHANNEL', (x) => void (queue(x)[0] = ['run', 1, 3 * PACK_MIN])],
+    ];
+    for (const [want, spoil] of cases) {
+      const x = fresh();
+      spoil(x);
+      expect(code(x), spoil.toString()).toBe(want);
     }
   });
 
