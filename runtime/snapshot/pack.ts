@@ -62,20 +62,42 @@ function runs(ids: number[]): number[] {
 export const isRun = (q: unknown): q is ['run', number, number, number] => Array.isArray(q) && q[0] === 'run';
 
 /**
- * A channel's queue items ([taskletIndex, direction] or a select case's triple), with each
- * stretch of at least three consecutive tasklets waiting in one direction made one run.
+ * A channel's queue items as they are found: [taskletIndex, direction], a select case's
+ * [taskletIndex, direction, caseIndex], and each stretch of at least three consecutive
+ * tasklets waiting in one direction as one run (no array is made per waiter of a run).
  */
-export function queueRuns(items: unknown[][]): unknown[] {
-  const out: unknown[] = [];
-  for (let i = 0; i < items.length; ) {
-    const q = items[i];
-    let j = i + 1;
-    if (q.length === 2) while (j < items.length && items[j].length === 2 && items[j][0] === (q[0] as number) + (j - i) && items[j][1] === q[1]) j++;
-    if (j - i >= 3) out.push(['run', q[0], j - i, q[1]]);
-    else for (let k = i; k < j; k++) out.push(items[k]);
-    i = j;
+export class QueueItems {
+  private readonly out: unknown[] = [];
+  private start = -1;
+  private count = 0;
+  private dir = 0;
+
+  waiter(i: number, d: number): void {
+    if (this.count > 0 && i === this.start + this.count && d === this.dir) {
+      this.count++;
+      return;
+    }
+    this.flush();
+    this.start = i;
+    this.count = 1;
+    this.dir = d;
   }
-  return out;
+
+  select(i: number, d: number, c: number): void {
+    this.flush();
+    this.out.push([i, d, c]);
+  }
+
+  done(): unknown[] {
+    this.flush();
+    return this.out;
+  }
+
+  private flush(): void {
+    if (this.count >= 3) this.out.push(['run', this.start, this.count, this.dir]);
+    else for (let k = 0; k < this.count; k++) this.out.push([this.start + k, this.dir]);
+    this.count = 0;
+  }
 }
 
 export const isIndex = (x: unknown, below: number): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < below;

@@ -14,7 +14,7 @@ import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
 import { chainOf } from '../lazy.js';
-import { queueRuns, type PackGroup } from './pack.js';
+import { QueueItems, type PackGroup } from './pack.js';
 
 function isChannel(x: QNode): boolean {
   return (x as Channel)._bal !== undefined;
@@ -351,14 +351,14 @@ export function encodeChannel(s: Saver, ch: Channel): unknown[] {
       buf.push(s.val(ch._buf[i]));
     }
   }
-  const queue: unknown[][] = [];
+  const items = new QueueItems();
+  const main = rt.main;
   for (let n = ch._n as QNode; n !== (ch as QNode); n = n._n as QNode) {
     const t = n instanceof SelNode ? n.t : (n as Tasklet);
-    if (t === rt.main) fail('MAIN_TASKLET', 'cannot save a channel the main tasklet is blocked on: main is ordinary code and cannot be saved');
-    if (n instanceof SelNode) queue.push([s.ref(t), n.d, n.i]);
-    else queue.push([s.ref(t), t._st & F_SEND ? 1 : -1]);
+    if (t === main) fail('MAIN_TASKLET', 'cannot save a channel the main tasklet is blocked on: main is ordinary code and cannot be saved');
+    if (n instanceof SelNode) items.select(s.ref(t), n.d, n.i);
+    else items.waiter(s.ref(t), t._st & F_SEND ? 1 : -1);
   }
   const name = s.channelName(ch);
-  const items = queueRuns(queue);
-  return name === undefined ? ['H', ch._fl, ch._cap, buf, items] : ['H', ch._fl, ch._cap, buf, items, name];
+  return name === undefined ? ['H', ch._fl, ch._cap, buf, items.done()] : ['H', ch._fl, ch._cap, buf, items.done(), name];
 }

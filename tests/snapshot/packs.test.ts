@@ -9,7 +9,7 @@ import {
 } from 'stackless';
 import { rt } from 'stackless/internal';
 import { unblock } from '../../runtime/scheduler.js';
-import { unpacked, PACK_MIN } from '../../runtime/snapshot/pack.js';
+import { unpacked, PACK_MIN, QueueItems } from '../../runtime/snapshot/pack.js';
 
 afterEach(() => {
   expect(getRunCount()).toBe(1);
@@ -273,6 +273,17 @@ describe('restore refuses bad packs', () => {
       spoil(d);
       expect(code(d), spoil.toString()).toBe(want);
     }
+  });
+
+  it('queue items: three or more consecutive waiters in one direction make a run, in queue order', () => {
+    const q = new QueueItems();
+    for (const i of [4, 5, 6, 7]) q.waiter(i, -1);
+    q.waiter(9, -1);
+    q.select(10, -1, 2);
+    q.waiter(11, -1);
+    q.waiter(12, -1);
+    for (const i of [13, 14, 15]) q.waiter(i, 1);
+    expect(q.done()).toEqual([['run', 4, 4, -1], [9, -1], [10, -1, 2], [11, -1], [12, -1], ['run', 13, 3, 1]]);
   });
 
   it('queue runs: consecutive waiters are one item; bad runs are refused', () => {
