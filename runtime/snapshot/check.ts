@@ -419,7 +419,8 @@ class Checker {
     const queued = new Uint8Array(objs.length); // blocked tasklets seen in a queue
     const cases = new Map<number, Uint8Array>(); // select tasklet -> its cases seen
     for (let c = 0; c < objs.length; c++) {
-      if (objs[c][0] !== 'H') continue;
+      const h = objs[c];
+      if (typeof h === 'number' || h[0] !== 'H') continue; // a number: a packed tasklet
       this.cur = c;
       const blockedHere = (i: number, d: unknown) => {
         const t = this.entryView(i);

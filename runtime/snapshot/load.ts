@@ -77,7 +77,7 @@ export function build(c: Checked): Restored {
   // closures: the registered factory re-creates each one over its (already created) environments
   for (let i = 0; i < objs.length; i++) {
     const e = objs[i];
-    if (e[0] !== 'F') continue;
+    if (typeof e === 'number' || e[0] !== 'F') continue; // a number: a packed tasklet
     const f = c.factories[e[1] as number];
     const envs: object[] = [];
     for (let j = 2; j < e.length; j++) envs.push(val(e[j]) as object); // (the last may be an arrow's `this`: any value)
@@ -85,7 +85,7 @@ export function build(c: Checked): Restored {
   }
   for (let i = 0; i < objs.length; i++) {
     const e = objs[i];
-    if (e[0] !== 'T') continue;
+    if (typeof e === 'number' || e[0] !== 'T') continue; // a number: a packed tasklet
     const buf = out[e[2] as number] as ArrayBuffer;
     out[i] = e[1] === 'DataView' ? new DataView(buf, e[3] as number, e[4] as number) : new TYPED[e[1] as string](buf, e[3] as number, e[4] as number);
   }
@@ -99,6 +99,7 @@ export function build(c: Checked): Restored {
   };
   for (let i = 0; i < objs.length; i++) {
     const e = objs[i];
+    if (typeof e === 'number') continue;
     const o = out[i] as any;
     switch (e[0]) {
       case 'O': case 'N':
@@ -145,7 +146,7 @@ export function build(c: Checked): Restored {
   // 4. links: queues in saved order, then timers (the only effects outside the new objects)
   for (let i = 0; i < objs.length; i++) {
     const e = objs[i];
-    if (e[0] !== 'H') continue;
+    if (typeof e === 'number' || e[0] !== 'H') continue; // a number: a packed tasklet
     const ch = out[i] as Channel;
     for (const q of e[4] as number[][]) {
       if (isRun(q)) {
@@ -170,7 +171,8 @@ export function build(c: Checked): Restored {
     let e = objs[i];
     if (typeof e === 'number') {
       const p = (c.packs as PackLayout).packs[e];
-      if (p.template[1] !== 'sleep' && p.template[1] !== 'blocked') continue;
+      // only sleepers and receivers with a timeout have timers (a constant null: none)
+      if (p.template[1] !== 'sleep' && (p.template[1] !== 'blocked' || p.template[8] === null)) continue;
       e = memberView(p, (c.packs as PackLayout).memberOf[i]);
     } else if (e[0] !== 'K') continue;
     const t = out[i] as Tasklet;
