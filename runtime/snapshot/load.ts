@@ -224,8 +224,9 @@ function buildPack(c: Checked, p: PackLayout['packs'][number], out: unknown[], v
       Object.defineProperty(proto, key, { value: marked ? undefined : val(v), writable: true, enumerable: true, configurable: true });
     };
     const locals = m.locals;
-    for (let k = 0; k < locals.length; k++) slot(locals[k][0], f[2 + k]);
+    // `th` right after `m`, as compiled code writes its records: one hidden class for both
     if (f.length === 3 + locals.length) slot('th', f[2 + locals.length]);
+    for (let k = 0; k < locals.length; k++) slot(locals[k][0], f[2 + k]);
     protos.push(proto);
     plans.push(plan);
   }
@@ -335,12 +336,13 @@ function buildFrames(c: Checked, fs: unknown[][], val: (v: unknown) => unknown, 
       const pc = (f[1] as number) - (retry && j === 0 ? 1 : 0);
       rec = { f: fun, pc, up: below, m };
       const locals = m.locals;
+      // `th` right after `m`, as compiled code writes its records: one hidden class for both
+      if (f.length === 3 + locals.length) rec.th = val(f[2 + locals.length]);
       for (let k = 0; k < locals.length; k++) {
         const key = locals[k][0];
         if (key === '__proto__') Object.defineProperty(rec, key, { value: val(f[2 + k]), writable: true, enumerable: true, configurable: true });
         else rec[key] = val(f[2 + k]);
       }
-      if (f.length === 3 + locals.length) rec.th = val(f[2 + locals.length]);
     }
     below = rec;
   }
