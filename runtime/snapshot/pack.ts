@@ -221,8 +221,13 @@ export interface PackGroup {
   /** per frame (innermost first): does it save `this` (then its slots are not trimmed) */
   th: boolean[];
   ids: number[];
-  /** one column per slot, in slots() order */
-  cols: unknown[][];
+  /**
+   * one column per slot, in slots() order: null while every member so far had the first
+   * member's value there (firsts), which is most slots (a million copies of one channel
+   * reference would be 8 MB of column for nothing)
+   */
+  cols: Array<unknown[] | null>;
+  firsts: unknown[];
   /** the saver's description of the members' live frames (save-sched.ts) */
   shape: unknown;
 }
@@ -243,8 +248,7 @@ export class PackBuilder {
   create(key: string, template: unknown[], th: boolean[]): PackGroup {
     let n = 0;
     slots(template, () => n++);
-    const g: PackGroup = { template, th, ids: [], cols: [], shape: null };
-    for (let i = 0; i < n; i++) g.cols.push([]);
+    const g: PackGroup = { template, th, ids: [], cols: new Array(n).fill(null), firsts: new Array(n).fill(undefined), shape: null };
     this.groups.set(key, g);
     return g;
   }
@@ -261,16 +265,9 @@ export class PackBuilder {
       const columns: unknown[][] = [];
       let s = 0;
       slots(template, (c, i) => {
-        const col = g.cols[s++];
-        const first = col[0];
-        let constant = true;
-        for (let m = 1; m < col.length; m++) {
-          if (!same(col[m], first)) {
-            constant = false;
-            break;
-          }
-        }
-        c[i] = constant ? first : [COLUMN, columns.push(col) - 1];
+        const col = g.cols[s];
+        c[i] = col === null ? g.firsts[s] : [COLUMN, columns.push(col) - 1];
+        s++;
       });
       const p = packs.length;
       for (const i of g.ids) objs[i] = p as never;
@@ -284,7 +281,9 @@ export class PackBuilder {
     const e = copyEntry(g.template);
     let s = 0;
     slots(e, (c, i) => {
-      c[i] = g.cols[s++][m];
+      const col = g.cols[s];
+      c[i] = col === null ? g.firsts[s] : col[m];
+      s++;
     });
     const fs = e[3] as unknown[][];
     for (let j = 0; j < fs.length; j++) {
@@ -295,6 +294,23 @@ export class PackBuilder {
       f.length = n;
     }
     return e;
+  }
+}
+
+/** Files slot `c` of the member added last (the last of `g.ids`). */
+export function put(g: PackGroup, c: number, v: unknown): void {
+  const col = g.cols[c];
+  if (col !== null) {
+    col.push(v);
+    return;
+  }
+  const m = g.ids.length - 1;
+  if (m === 0) g.firsts[c] = v;
+  else if (!same(v, g.firsts[c])) {
+    // the first member that differs here: the slot becomes a column
+    const filled = new Array(m).fill(g.firsts[c]);
+    filled.push(v);
+    g.cols[c] = filled;
   }
 }
 

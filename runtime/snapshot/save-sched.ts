@@ -14,7 +14,7 @@ import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
 import { chainOf } from '../lazy.js';
-import { QueueItems, type PackGroup } from './pack.js';
+import { QueueItems, put, type PackGroup } from './pack.js';
 
 function isChannel(x: QNode): boolean {
   return (x as Channel)._bal !== undefined;
@@ -163,7 +163,6 @@ function filed(s: Saver, t: Tasklet, k: number, st: number, flags: number, retry
   }
   const shape = g.shape as Shape;
   g.ids.push(s.objs.length);
-  const cols = g.cols;
   let c = 0;
   let j = 0;
   const undef = s.undef;
@@ -174,32 +173,32 @@ function filed(s: Saver, t: Tasklet, k: number, st: number, flags: number, retry
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       if (key === null) {
-        cols[c++].push(undef); // a compiler temporary dead at this resume point
+        put(g, c++, undef); // a compiler temporary dead at this resume point
         continue;
       }
       const v = f[key];
       // small integers and undefined are most locals: no call for them
-      if (typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0)) cols[c++].push(v);
-      else if (v === undefined) cols[c++].push(undef);
+      if (typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0)) put(g, c++, v);
+      else if (v === undefined) put(g, c++, undef);
       else {
         s.inLocal(m.locals[i][1]);
-        cols[c++].push(s.val(v));
+        put(g, c++, s.val(v));
       }
     }
     if (shape.ths[j]) {
       s.inLocal('this');
-      cols[c++].push(s.val(f.th));
+      put(g, c++, s.val(f.th));
     }
   }
   s.outOfFrame();
   s.at('<tempval>');
   const name = g.template[1];
   if (name === 'blocked') {
-    cols[c++].push(st & F_SEND ? s.val(t._v) : s.undef);
-    cols[c++].push(s.ref(channelOf(s, t)));
-    cols[c++].push(st & F_TIMED ? deadline(t._v) : null);
-  } else if (name === 'sleep') cols[c++].push(deadline(t._v));
-  else if (name !== 'wait' && name !== 'join') cols[c++].push(s.val(t._v));
+    put(g, c++, st & F_SEND ? s.val(t._v) : s.undef);
+    put(g, c++, s.ref(channelOf(s, t)));
+    put(g, c++, st & F_TIMED ? deadline(t._v) : null);
+  } else if (name === 'sleep') put(g, c++, deadline(t._v));
+  else if (name !== 'wait' && name !== 'join') put(g, c++, s.val(t._v));
   return PENDING;
 }
 
