@@ -293,9 +293,9 @@ export class Saver {
   }
 
   private encode(o: object): unknown[] {
+    if (o instanceof Tasklet) return encodeTasklet(this, o); // first: a million of them is common
     if (typeof o === 'function') return this.closureEntry(o);
     if (o instanceof SlIter) return this.iterEntry(o);
-    if (o instanceof Tasklet) return encodeTasklet(this, o);
     if (o instanceof Channel) return encodeChannel(this, o);
     if (o instanceof Bomb) {
       this.at('(pending error)');
