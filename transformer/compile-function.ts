@@ -68,12 +68,24 @@ function bindClosureEnvs(fn: NodePath<t.Function>, layout: FrameLayout): void {
   });
 }
 
+/**
+ * Does the function create functions or classes? Then it is compiled even without a call
+ * site: its closures must be made through factories to be saveable.
+ */
+function makesClosures(fn: t.Function): boolean {
+  let found = false;
+  t.traverseFast(fn.body, (n) => {
+    if (t.isFunction(n) || t.isClass(n)) found = true;
+  });
+  return found;
+}
+
 export function compileFunction(path: NodePath<t.Function>, file: FileState): void {
   {
     // nothing in it can suspend: it stays exactly as it is
     const scope = path.scope;
     const probe = new CallSites({ isGlobal: (name) => !scope.hasBinding(name) }, file.ticks);
-    if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p))) return;
+    if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p)) && !makesClosures(path.node)) return;
   }
   const prepared = prepareFunction(path, file);
   if (!prepared) return;
@@ -85,7 +97,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const oracle = { isGlobal: (name: string) => !fn.scope.hasBinding(name) && !programScope.hasBinding(name) };
   const cs = new CallSites(oracle, file.ticks);
   const body = fn.node.body as t.BlockStatement;
-  if (!cs.contains(body)) return;
+  if (!cs.contains(body) && !makesClosures(fn.node)) return;
 
   const names: Names = {
     rt: file.runtimeName,
@@ -113,7 +125,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   }, [prepared.argsLocal, prepared.newTargetLocal].filter((x): x is string => x !== null));
   bindClosureEnvs(fn, layout);
 
-  const lowering = new CallSites(oracle, file.ticks);
+  const lowering = new CallSites(oracle, file.ticks, cs.forced);
   const ctx = new FunctionContext(names, lowering, layout, { forceSwitch: file.forceSwitch, ticks: file.ticks }, file.unique);
   ctx.tdzSentinel = tdzSentinel;
   const bodyStatements = (fn.node.body as t.BlockStatement).body;

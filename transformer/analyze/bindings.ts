@@ -72,6 +72,26 @@ function collectScopes(fn: NodePath<t.Function>): Scope[] {
   return scopes;
 }
 
+/**
+ * A block binding a nested function or class captures must live in an environment object
+ * the closure's factory can be given, even when nothing in the block can suspend: such
+ * blocks are laid out and lowered as if they held a call site (and a loop among them is
+ * never kept as a native nest, which would not create its per-iteration environments).
+ */
+function forceCapturedBlocks(fn: NodePath<t.Function>, scopes: Scope[], cs: CallSites): void {
+  for (const scope of scopes) {
+    if (scope === fn.scope) continue;
+    const decider = t.isCatchClause(scope.block) ? scope.path.parentPath!.node : scope.block;
+    for (const binding of Object.values(scope.bindings)) {
+      if (binding.kind === 'var' || binding.kind === 'hoisted' || binding.kind === 'local' || binding.kind === 'module') continue;
+      if (isCaptured(binding, fn)) {
+        cs.force(decider);
+        break;
+      }
+    }
+  }
+}
+
 function isCaptured(binding: Binding, fn: NodePath): boolean {
   const outside = (p: NodePath) => p.getFunctionParent() !== fn || p.findParent((q) => q.isClass() && q.isDescendant(fn)) !== null;
   return binding.referencePaths.some(outside) || binding.constantViolations.some(outside);
@@ -134,6 +154,7 @@ export function layoutFrame(
   };
 
   const scopes = collectScopes(fn);
+  forceCapturedBlocks(fn, scopes, cs);
   const envFields: string[] = [];
   const envParams: string[] = [];
   let envName: string | null = null;
