@@ -55,6 +55,19 @@ export function markObject<T extends object>(obj: T, ...entries: unknown[]): T {
   return obj;
 }
 
+/**
+ * Defines the getters and setters of a freshly created object literal whose accessors the
+ * compiler made through closure factories (the literal holds a placeholder at each one's
+ * place, so the key order is the literal's). `entries` is a flat list of
+ * (key, 'get' | 'set', function).
+ */
+export function accessors<T extends object>(obj: T, ...entries: unknown[]): T {
+  for (let i = 0; i < entries.length; i += 3) {
+    Object.defineProperty(obj, entries[i] as PropertyKey, { [entries[i + 1] as string]: entries[i + 2], enumerable: true, configurable: true });
+  }
+  return obj;
+}
+
 /** What a compiled module registers for each of its top-level tasklet functions. */
 export interface FunctionEntry {
   meta: { id: string; fp: string; name: string; file: string; line: number; column: number };

@@ -81,6 +81,32 @@ class Checker {
     this.bad('BAD_VALUE', `not a value: ${short(v)}`);
   }
 
+  /**
+   * Key/value pairs of a plain object: a key written [key, 1] is an accessor whose value is
+   * [getter, setter], each absent ([0]), a closure ("F" entry) or a registered tasklet function.
+   */
+  plainPairs(e: unknown[]): void {
+    if ((e.length - 1) % 2 !== 0) this.bad('BAD_VALUE', 'odd number of key/value items');
+    for (let j = 1; j < e.length; j += 2) {
+      const k = e[j];
+      if (!Array.isArray(k)) {
+        this.key(k, false);
+        this.val(e[j + 1]);
+        continue;
+      }
+      if (k.length !== 2 || k[1] !== 1) this.bad('BAD_VALUE', `a property key is not a string: ${short(k)}`);
+      this.key(k[0], false);
+      const pair = e[j + 1];
+      if (!Array.isArray(pair) || pair.length !== 2) this.bad('BAD_VALUE', `accessor '${String(k[0])}' is not [getter, setter]`);
+      for (const f of pair) {
+        this.val(f);
+        const fn = f as unknown[];
+        const ok = (fn.length === 1 && fn[0] === 0) || fn[0] === 5 || (fn[0] === 1 && this.tagOf(fn[1] as number) === 'F');
+        if (!ok) this.bad('BAD_VALUE', `accessor '${String(k[0])}': a getter or setter is not a function the snapshot made`);
+      }
+    }
+  }
+
   /** An index of an object-table entry with tag `tag`. */
   idx(i: unknown, tag: string): number {
     if (!isInt(i) || i < 0 || i >= this.d.objs.length || this.tagOf(i) !== tag) this.bad('BAD_REF', `expected a reference to a "${tag}" entry`);
@@ -164,7 +190,7 @@ class Checker {
 
   entry(i: number, e: unknown[]): void {
     switch (e[0]) {
-      case 'O': case 'N': return this.pairs(e, 1, false);
+      case 'O': case 'N': return this.plainPairs(e);
       case 'C':
         if (!isInt(e[1]) || e[1] < 0 || e[1] >= this.classes.length) this.bad('BAD_REF', 'unknown class index');
         return this.pairs(e, 2, true);

@@ -96,7 +96,15 @@ export function build(c: Checked): Restored {
     const o = out[i] as any;
     switch (e[0]) {
       case 'O': case 'N':
-        for (let j = 1; j < e.length; j += 2) o[e[j] as string] = val(e[j + 1]);
+        for (let j = 1; j < e.length; j += 2) {
+          const k = e[j];
+          if (typeof k === 'string') o[k] = val(e[j + 1]);
+          else {
+            // an accessor written in a tasklet function: [getter, setter] (check.ts: functions or absent)
+            const [g, s] = e[j + 1] as unknown[];
+            Object.defineProperty(o, (k as string[])[0], { get: val(g) as () => unknown, set: val(s) as (v: unknown) => void, enumerable: true, configurable: true });
+          }
+        }
         break;
       case 'C': case 'E':
         for (let j = 2; j < e.length; j += 2) {

@@ -348,10 +348,28 @@ export class Saver {
       this.at('.' + k);
       if (PROTO_KEYS.has(k)) fail('PROTO_KEY', `cannot save ${this.here()}: the key '${k}' is refused (prototype key)`);
       const d = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
-      if (d.get !== undefined || d.set !== undefined) fail('ACCESSOR_PROPERTY', `cannot save ${this.here()}: a getter/setter property`);
+      if (d.get !== undefined || d.set !== undefined) {
+        if (all) fail('ACCESSOR_PROPERTY', `cannot save ${this.here()}: a getter/setter property`);
+        out.push([k, 1], [this.accessorFn(d.get, 'getter'), this.accessorFn(d.set, 'setter')]);
+        continue;
+      }
       out.push(d.enumerable ? k : [k], this.val(d.value));
     }
     return out;
+  }
+
+  /**
+   * A getter or setter of a plain object: a closure made through a factory (an accessor
+   * written in a tasklet function) or a registered tasklet function, or absent.
+   */
+  private accessorFn(f: Function | undefined, what: string): unknown {
+    if (f === undefined) return UNDEF;
+    if (closureInfo.has(f) || this.byFn.has(f)) return this.val(f);
+    return fail(
+      'ACCESSOR_PROPERTY',
+      `cannot save ${this.here()}: a getter/setter property whose ${what} (${f.name || 'anonymous'}) was not written in a tasklet function ` +
+        '(only accessors the compiler made through closure factories can be saved)',
+    );
   }
 
   private array(a: unknown[]): unknown[] {

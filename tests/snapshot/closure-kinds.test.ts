@@ -3,7 +3,7 @@
 // live, goes through snapshot / JSON / restore at every step and must finish exactly as an
 // uninterrupted run; sharing and identity are checked on the saved table.
 import { describe, it, expect, afterEach } from 'vitest';
-import { spawn, schedule, snapshot, getRunCount } from 'stackless';
+import { spawn, schedule, snapshot, restore, getRunCount, SnapshotError, type SnapshotData } from 'stackless';
 import { everyStep, viaJson } from './every-step.js';
 
 afterEach(() => {
@@ -71,5 +71,99 @@ describe('closures over bindings of blocks without suspension points', () => {
     expect(a.slice(2)).toEqual(b.slice(2));
     // the loop's three closures have three environments
     expect(new Set(envOf('blocks/<anonymous 0>')).size).toBe(3);
+  });
+});
+
+// ---- object-literal methods, getters and setters ----
+function wallet(log: string[]): string {
+  'use tasklet';
+  let cents = 250;
+  const w = {
+    owner: 'ann',
+    add(n: number): number {
+      cents += n;
+      return cents;
+    },
+    get balance(): string {
+      return `${this.owner}:${cents}`;
+    },
+    set balance(v: string) {
+      cents = Number(v);
+    },
+    'odd key'(): string {
+      return 'odd';
+    },
+  };
+  schedule();
+  w.add(50);
+  log.push(w.balance, Object.keys(w).join(','));
+  schedule();
+  w.balance = '7';
+  const d = Object.getOwnPropertyDescriptor(w, 'balance')!;
+  log.push(w.balance, `${typeof d.get} ${typeof d.set} ${d.enumerable} ${d.get!.name}`);
+  schedule();
+  let ctor = 'no';
+  try {
+    new (w.add as any)(1);
+  } catch {
+    ctor = 'not a constructor';
+  }
+  log.push(`${w.add.name} ${'prototype' in w.add} ${ctor} ${w['odd key']()}`);
+  return w.balance;
+}
+
+describe('object-literal methods and accessors', () => {
+  it('methods stay methods, accessors stay accessors in their place; the object is saved with them', () => {
+    const { trips, ref } = everyStep(wallet, () => [[]]);
+    expect(ref[0]).toEqual(['ann:300', 'owner,add,balance,odd key', 'ann:7', 'function function true get balance', 'add false not a constructor odd']);
+    expect(trips).toBe(3);
+    const t = spawn(wallet, []);
+    schedule();
+    const data = viaJson(snapshot(t));
+    t.kill();
+    const obj = data.objs.find((e) => e[0] === 'O' && e[1] === 'owner')!;
+    expect(obj[5]).toEqual(['balance', 1]);
+    const [g, s] = obj[6] as unknown[][];
+    expect(data.objs[g[1] as number][0]).toBe('F');
+    expect(data.objs[s[1] as number][0]).toBe('F');
+  });
+});
+
+describe('restore refuses tampered entries of the new kinds', () => {
+  const code = (d: unknown): string => {
+    try {
+      restore(d as SnapshotData);
+      return 'OK';
+    } catch (e) {
+      if (!(e instanceof SnapshotError)) throw e;
+      return e.code;
+    }
+  };
+  const sample = (fn: (log: string[]) => unknown): SnapshotData => {
+    const t = spawn(fn, []);
+    schedule();
+    const d = viaJson(snapshot(t));
+    t.kill();
+    return d;
+  };
+
+  it('accessors: a bad marker, a pair that is not two functions, a prototype key', () => {
+    const at = (d: SnapshotData) => d.objs.find((e) => e[0] === 'O' && e[1] === 'owner')!;
+    expect(code(sample(wallet))).toBe('OK');
+    const a = sample(wallet);
+    at(a)[5] = ['balance', 2];
+    expect(code(a)).toBe('BAD_VALUE');
+    const b = sample(wallet);
+    at(b)[6] = [[0]];
+    expect(code(b)).toBe('BAD_VALUE');
+    const c = sample(wallet);
+    (at(c)[6] as unknown[])[0] = 42;
+    expect(code(c)).toBe('BAD_VALUE');
+    const d = sample(wallet);
+    (at(d)[6] as unknown[])[0] = [1, d.objs.indexOf(at(d))]; // an object is no getter
+    expect(code(d)).toBe('BAD_VALUE');
+    const e = sample(wallet);
+    at(e)[5] = ['__proto__', 1];
+    expect(code(e)).toBe('PROTO_KEY');
   });
 });

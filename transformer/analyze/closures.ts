@@ -11,12 +11,14 @@
  * restore re-creates it without evaluating any code. Passing the environments
  * as arguments also gives a closure made in a loop its own iteration's
  * environment. An arrow that reads the enclosing function's `this` gets it as the
- * factory's last argument. Functions that capture anything else stay where they are
+ * factory's last argument. Object-literal methods and accessors are made the same way
+ * (analyze/object-members.ts). Functions that capture anything else stay where they are
  * (they work, but cannot be saved).
  */
 import type { NodePath } from '@babel/traverse';
 import * as t from '../ast.js';
 import type { FrameLayout } from './bindings.js';
+import { defineAccessors, isConvertibleMember, memberFromLiteral, memberKey, replaceMember, type PendingAccessors } from './object-members.js';
 
 export interface ClosureEnv {
   unique: (base: string) => string;
@@ -89,6 +91,7 @@ function freeHolders(
 
 function functionName(n: NodePath<t.Function>, index: number): string {
   const node = n.node;
+  if (t.isObjectMethod(node)) return (node.kind === 'method' ? '' : `${node.kind} `) + memberKey(node);
   if ((t.isFunctionExpression(node) || t.isFunctionDeclaration(node)) && node.id) return node.id.name;
   const parent = n.parentPath;
   if (parent?.isVariableDeclarator() && t.isIdentifier(parent.node.id)) return parent.node.id.name;
@@ -112,10 +115,12 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
   const holders = holderNames(layout);
   const locals = new Set([...layout.locals, ...extraLocals]);
   const sites: NodePath<t.Function>[] = [];
+  const pending: PendingAccessors = new Map();
   fn.traverse({
     Function(p: NodePath<t.Function>) {
       p.skip();
       if ((p.isFunctionExpression() || p.isArrowFunctionExpression()) && !(p.node as any)._stacklessInternal) sites.push(p);
+      else if (p.isObjectMethod() && isConvertibleMember(p)) sites.push(p);
     },
     Class(p: NodePath<t.Class>) {
       p.skip();
@@ -145,9 +150,10 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
     const params = [...used, ...(thisName ? [thisName] : [])].map((h) => t.identifier(h));
     const node = n.node as t.Expression;
     // keep the name JavaScript infers at the original site: bind it to a const of that name
-    const inferred = inferredByJs(n);
-    const body =
-      inferred && !used.includes(inferred) && inferred !== thisName && !(t.isFunctionExpression(node) && node.id)
+    const inferred = n.isObjectMethod() ? null : inferredByJs(n);
+    const body = n.isObjectMethod()
+      ? [t.returnStatement(memberFromLiteral(n.node))]
+      : inferred && !used.includes(inferred) && inferred !== thisName && !(t.isFunctionExpression(node) && node.id)
         ? [t.variableDeclaration('const', [t.variableDeclarator(t.identifier(inferred), node)]), t.returnStatement(t.identifier(inferred))]
         : [t.returnStatement(node)];
     // placed at the top of the module now, so the compile loop still finds a marked function
@@ -163,6 +169,8 @@ export function convertClosures(fn: NodePath<t.Function>, layout: FrameLayout, q
     (make as any)._stacklessInternal = true;
     (call as any)._stacklessInternal = true;
     layout.closureEnvs.delete(n.node);
-    n.replaceWith(call);
+    if (n.isObjectMethod()) replaceMember(n, call, pending);
+    else n.replaceWith(call);
   });
+  if (pending.size > 0) defineAccessors(pending, env.importRuntime('accessors'));
 }
