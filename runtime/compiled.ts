@@ -94,8 +94,19 @@ export interface FactoryMeta {
   file: string;
   line: number;
   column: number;
-  /** 1: the factory's last argument is the `this` an arrow closes over (any value, not an environment) */
+  /** 1: the factory's last argument is the `this` an arrow closes over (any value, not an environment); older compiles */
   th?: number;
+  /** how many of the factory's last arguments are values (an arrow's `this`, a class's superclass), not environments */
+  vs?: number;
+  /** 1: the factory makes a class (its instances are saved as "L" entries) */
+  cls?: number;
+  /** 1: that class has #private members (its instances cannot be copied) */
+  pv?: number;
+}
+
+/** How many of a factory's last arguments are values rather than environment objects. */
+export function valueCount(meta: FactoryMeta): number {
+  return meta.vs ?? meta.th ?? 0;
 }
 
 /**
@@ -176,4 +187,33 @@ export function key(k: unknown): PropertyKey {
 }
 export function keyName(): string {
   return lastKeyName;
+}
+
+/**
+ * `super[key]` read in an arrow the compiler moved out of a class method (analyze/super-refs.ts):
+ * the home object is the class's prototype (`isStatic` 0) or the class (1).
+ */
+export function superGet(cls: Function, isStatic: number, key: PropertyKey, receiver: unknown): unknown {
+  return Reflect.get(Object.getPrototypeOf(isStatic === 1 ? cls : cls.prototype) as object, key, receiver);
+}
+
+/** `super[key] = value` there; throws like a strict-mode assignment that fails. */
+export function superSet(cls: Function, isStatic: number, key: PropertyKey, value: unknown, receiver: unknown): unknown {
+  if (!Reflect.set(Object.getPrototypeOf(isStatic === 1 ? cls : cls.prototype) as object, key, value, receiver)) {
+    throw new TypeError(`Cannot assign to read only property '${String(key)}' of object`);
+  }
+  return value;
+}
+
+/** Functions the compiler left where they are, and why (the message of their UNSUPPORTED_CLOSURE). */
+export const unsaveableWhy = new WeakMap<Function, string>();
+
+/**
+ * Called where compiled code creates a function it could not make through a factory: notes
+ * why, for the snapshot that meets it. `name`: the name JavaScript gives it at that position.
+ */
+export function unsaveable<F extends Function>(fn: F, why: string, name?: string): F {
+  unsaveableWhy.set(fn, why);
+  if (name !== undefined && fn.name === '') Object.defineProperty(fn, 'name', { value: name, configurable: true });
+  return fn;
 }

@@ -167,3 +167,200 @@ describe('restore refuses tampered entries of the new kinds', () => {
     expect(code(e)).toBe('PROTO_KEY');
   });
 });
+
+// ---- classes written in tasklet functions, and their instances ----
+class Base {
+  constructor(public tag: string) {}
+  hello(): string {
+    return `base ${this.tag}`;
+  }
+}
+
+function localClasses(log: string[]): string {
+  'use tasklet';
+  let made = 0;
+  class Point {
+    constructor(public x: number, public y: number) {
+      made++;
+    }
+    sum(): number {
+      return this.x + this.y;
+    }
+    static origin(): Point {
+      return new Point(0, 0);
+    }
+  }
+  const Named = class extends Base {
+    hello(): string {
+      return `named ${super.hello()} ${made}`;
+    }
+  };
+  class Point3 extends Point {
+    z = 3;
+    sum(): number {
+      return super.sum() + this.z;
+    }
+  }
+  const p = new Point(1, 2);
+  const q = new Point3(4, 5);
+  const n = new Named('n');
+  schedule();
+  log.push(`${p.sum()} ${q.sum()} ${n.hello()} ${made}`);
+  schedule();
+  const o = Point.origin();
+  log.push(`${o instanceof Point} ${q instanceof Point} ${q instanceof Point3} ${n instanceof Base} ${Named.name} ${Point3.name}`);
+  schedule();
+  log.push(`${Object.getPrototypeOf(Point3) === Point} ${p.constructor === Point} ${made}`);
+  return `${o.sum()} ${new Point(7, 7).sum()}`;
+}
+
+describe('classes written in tasklet functions', () => {
+  it('the class is a closure (factory + environments), its instances keep their class, subclasses their base', () => {
+    const { trips, ref } = everyStep(localClasses, () => [[]]);
+    expect(ref[0]).toEqual(['3 12 named base n 2 2', 'true true true true Named Point3', 'true true 3']);
+    expect(trips).toBe(3);
+    const t = spawn(localClasses, []);
+    schedule();
+    const data = viaJson(snapshot(t));
+    t.kill();
+    const instances = data.objs.filter((e) => e[0] === 'L');
+    expect(instances).toHaveLength(3);
+    // one entry per class, however many instances
+    expect(data.objs.filter((e) => e[0] === 'F' && data.factories![e[1] as number][0].endsWith('/Point'))).toHaveLength(1);
+  });
+});
+
+describe('restore refuses tampered classes and instances', () => {
+  const code = (d: unknown): string => {
+    try {
+      restore(d as SnapshotData);
+      return 'OK';
+    } catch (e) {
+      if (!(e instanceof SnapshotError)) throw e;
+      return e.code;
+    }
+  };
+  const sample = (): SnapshotData => {
+    const t = spawn(localClasses, []);
+    schedule();
+    const d = viaJson(snapshot(t));
+    t.kill();
+    return d;
+  };
+  const classEntry = (d: SnapshotData, name: string) => d.objs.find((e) => e[0] === 'F' && d.factories![e[1] as number][0].endsWith(`/${name}`))!;
+
+  it('an instance whose class is not a class; a superclass that is not a class; classes extending each other in a cycle', () => {
+    expect(code(sample())).toBe('OK');
+    const a = sample();
+    a.objs.find((e) => e[0] === 'L')![1] = [1, a.objs.findIndex((e) => e[0] === 'O')];
+    expect(code(a)).toBe('BAD_REF');
+    const b = sample();
+    (classEntry(b, 'Point3') as unknown[])[(classEntry(b, 'Point3') as unknown[]).length - 1] = 42;
+    expect(code(b)).toBe('BAD_CLOSURE');
+    const c = sample();
+    (classEntry(c, 'Point3') as unknown[])[(classEntry(c, 'Point3') as unknown[]).length - 1] = [4, 'Math.max'];
+    expect(code(c)).toBe('BAD_CLOSURE');
+    const d = sample();
+    const p3 = d.objs.indexOf(classEntry(d, 'Point3'));
+    (d.objs[p3] as unknown[])[(d.objs[p3] as unknown[]).length - 1] = [1, p3];
+    expect(code(d)).toBe('BAD_CLOSURE');
+    expect(() => restore(d)).toThrow(/in a cycle/);
+  });
+});
+
+// ---- arrows over the enclosing function's arguments and new.target ----
+interface GadgetLike {
+  check: () => boolean;
+  joined: () => string;
+  first: () => number;
+}
+function Gadget(this: GadgetLike, _log: string[], ..._parts: string[]): void {
+  'use tasklet';
+  this.joined = () => Array.prototype.slice.call(arguments, 1).join('|');
+  this.first = (): number => arguments.length;
+  this.check = () => new.target === Gadget;
+}
+
+function withArgs(_log: string[], ...parts: string[]): string {
+  'use tasklet';
+  const count = (): number => arguments.length;
+  schedule();
+  const lens = parts.map((p) => {
+    schedule(); // a frame of an inline tasklet callback reading arguments
+    return `${p}${arguments.length}`;
+  });
+  return `${lens.join(',')} ${count()}`;
+}
+
+function gadgets(log: string[]): string {
+  'use tasklet';
+  const g = new (Gadget as any)(log, 'a', 'bb') as GadgetLike;
+  schedule();
+  log.push(`${g.joined()} ${g.first()} ${g.check()}`);
+  const r = withArgs(log, 'x', 'yy');
+  log.push(r);
+  return r;
+}
+
+describe('arrows over arguments and new.target', () => {
+  it('the arguments object and new.target are saved with the arrows (and the frames) that hold them', () => {
+    const { trips, ref } = everyStep(gadgets, () => [[]]);
+    expect(ref[0]).toEqual(['a|bb 3 true', 'x3,yy3 3']);
+    expect(trips).toBe(4);
+    const t = spawn(gadgets, []);
+    schedule();
+    const data = viaJson(snapshot(t));
+    t.kill();
+    expect(data.objs.filter((e) => e[0] === 'G')).toHaveLength(1); // one arguments object, shared by three arrows
+  });
+});
+
+// ---- arrows over their class method's super ----
+class Greeter {
+  static prefix = 'hi';
+  greet(who: string): string {
+    return `hello ${who}`;
+  }
+  static shout(s: string): string {
+    return s.toUpperCase();
+  }
+}
+
+class Polite extends Greeter {
+  count = 0;
+  greetAll(log: string[], names: string[]): string {
+    'use tasklet';
+    const one = (n: string) => super.greet(n); // a call through super
+    const read = () => super['greet'] === Greeter.prototype.greet; // a read with a computed key
+    const setIt = () => (super.count = this.count + 10); // a write: lands on `this`
+    const out = names.map((n) => {
+      schedule(); // a frame of an inline callback using super
+      return `${super.greet(n)}!`;
+    });
+    schedule();
+    setIt();
+    log.push(one('ann'), `${read()} ${this.count}`);
+    return out.join(' ');
+  }
+  static loud(log: string[], s: string): string {
+    'use tasklet';
+    const up = () => super.shout(s) + super.prefix;
+    schedule();
+    log.push(up());
+    return up();
+  }
+}
+
+function polite(log: string[]): string {
+  'use tasklet';
+  const p = new Polite();
+  return `${p.greetAll(log, ['bo', 'cy'])} ${Polite.loud(log, 'x')}`;
+}
+
+describe('arrows over super', () => {
+  it("super.m(), super[k] and super.x = v in arrows of instance and static methods keep their class's home", () => {
+    const { trips, ref } = everyStep(polite, () => [[]]);
+    expect(ref[0]).toEqual(['hello ann', 'true 10', 'Xhi']);
+    expect(trips).toBe(4);
+  });
+});
