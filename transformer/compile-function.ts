@@ -4,7 +4,7 @@
  */
 import type { NodePath } from '@babel/traverse';
 import * as t from './ast.js';
-import { prepareFunction, type PrepareEnv } from './analyze/prepare.js';
+import { objectConstant, prepareFunction, type PrepareEnv } from './analyze/prepare.js';
 import { CallSites } from './analyze/callsites.js';
 import { layoutFrame, type FrameLayout } from './analyze/bindings.js';
 import { hoistDeclarations } from './analyze/declarations.js';
@@ -172,10 +172,32 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
  * under their stable id, so a saved frame can name them and be restored.
  */
 function registerIfNamed(fn: NodePath<t.Function>, self: t.Expression | null, metaName: string, file: FileState): void {
-  if (!self) return;
-  const register = (target: t.Expression = self) =>
+  const register = (target: t.Expression = self!) =>
     t.expressionStatement(t.callExpression(t.identifier(runtimeImport(file, 'registerFunction')), [t.identifier(metaName), t.cloneNode(target)]));
   const parent = fn.parentPath;
+  if (!self && fn.isObjectMethod() && !fn.node.computed && (t.isIdentifier(fn.node.key) || t.isStringLiteral(fn.node.key))) {
+    // a method or accessor of `const obj = { ... }` at module level: named through the constant
+    const obj = fn.parentPath as NodePath<t.ObjectExpression>;
+    const owner = objectConstant(obj);
+    const decl = obj.findParent((q) => q.isVariableDeclaration());
+    const stmt = decl?.parentPath?.isExportNamedDeclaration() ? decl.parentPath : decl;
+    if (owner === null || !stmt?.parentPath?.isProgram()) return;
+    const key = t.stringLiteral(t.isIdentifier(fn.node.key) ? fn.node.key.name : fn.node.key.value);
+    const target = fn.node.kind === 'method'
+      ? t.memberExpression(t.identifier(owner), key, true)
+      : t.memberExpression(t.callExpression(t.memberExpression(t.identifier('Object'), t.identifier('getOwnPropertyDescriptor')), [t.identifier(owner), key]), t.identifier(fn.node.kind));
+    stmt.insertAfter(register(target));
+    return;
+  }
+  if (!self) {
+    // `const f = () => ...` / `const f = function () ...` at module level: named by the constant
+    const decl = parent?.parentPath;
+    const stmt = decl?.parentPath?.isExportNamedDeclaration() ? decl.parentPath : decl;
+    if (parent?.isVariableDeclarator() && t.isIdentifier(parent.node.id) && parent.node.init === fn.node && decl?.isVariableDeclaration() && decl.node.kind === 'const' && stmt?.parentPath?.isProgram()) {
+      stmt.insertAfter(register(t.identifier(parent.node.id.name)));
+    }
+    return;
+  }
   if (fn.isFunctionDeclaration() && (parent?.isProgram() || (parent?.isExportNamedDeclaration() || parent?.isExportDefaultDeclaration()) && parent.parentPath?.isProgram())) {
     file.registrations.push(register()); // declarations are hoisted: register at the top
     return;

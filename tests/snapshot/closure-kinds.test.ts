@@ -318,6 +318,13 @@ describe('arrows over arguments and new.target', () => {
 // ---- arrows over their class method's super ----
 class Greeter {
   static prefix = 'hi';
+  shown = '';
+  set label(v: string) {
+    this.shown = v.toUpperCase();
+  }
+  get label(): string {
+    return this.shown;
+  }
   greet(who: string): string {
     return `hello ${who}`;
   }
@@ -327,19 +334,18 @@ class Greeter {
 }
 
 class Polite extends Greeter {
-  count = 0;
   greetAll(log: string[], names: string[]): string {
     'use tasklet';
     const one = (n: string) => super.greet(n); // a call through super
     const read = () => super['greet'] === Greeter.prototype.greet; // a read with a computed key
-    const setIt = () => (super.count = this.count + 10); // a write: lands on `this`
+    const setIt = () => (super.label = 'polite'); // a write: the base's setter runs on `this`
     const out = names.map((n) => {
       schedule(); // a frame of an inline callback using super
       return `${super.greet(n)}!`;
     });
     schedule();
     setIt();
-    log.push(one('ann'), `${read()} ${this.count}`);
+    log.push(one('ann'), `${read()} ${this.shown}`);
     return out.join(' ');
   }
   static loud(log: string[], s: string): string {
@@ -360,7 +366,49 @@ function polite(log: string[]): string {
 describe('arrows over super', () => {
   it("super.m(), super[k] and super.x = v in arrows of instance and static methods keep their class's home", () => {
     const { trips, ref } = everyStep(polite, () => [[]]);
-    expect(ref[0]).toEqual(['hello ann', 'true 10', 'Xhi']);
+    expect(ref[0]).toEqual(['hello ann', 'true POLITE', 'Xhi']);
     expect(trips).toBe(4);
+  });
+});
+
+// ---- built-in iterators kept across a suspension ----
+function slow(x: number): number {
+  'use tasklet';
+  schedule();
+  return x;
+}
+
+function iterators(log: string[], xs: string[], m: Map<string, number>, s: Set<number>): string {
+  'use tasklet';
+  const it = xs.values(); // kept in a variable
+  const me = m.entries();
+  const si = s[Symbol.iterator]();
+  log.push(`${Object.prototype.toString.call(it)} ${Object.prototype.toString.call(me)} ${it[Symbol.iterator]() === it}`);
+  schedule();
+  log.push(String(it.next().value));
+  m.set('late', 9); // added while iterating: visited
+  schedule();
+  log.push(JSON.stringify([...me]), JSON.stringify(si.next()));
+  schedule();
+  const [a = slow(1), b, c = slow(3)] = xs; // destructuring whose defaults suspend
+  log.push(`${a} ${b} ${c}`, JSON.stringify(it.next()), JSON.stringify(it.next()), JSON.stringify(it.next()));
+  return `${typeof (it as { return?: unknown }).return}`;
+}
+
+describe('built-in iterators kept across a suspension', () => {
+  it('xs.values(), m.entries(), s[Symbol.iterator]() in variables and array destructuring with suspending defaults', () => {
+    const mk = () => [[], [undefined as unknown as string, 'q'], new Map([['a', 1]]), new Set([5, 6])];
+    const { trips, ref } = everyStep(iterators, mk);
+    expect(ref[0]).toEqual([
+      '[object Array Iterator] [object Map Iterator] true',
+      'undefined',
+      '[["a",1],["late",9]]',
+      '{"value":5,"done":false}',
+      '1 q 3',
+      '{"value":"q","done":false}',
+      '{"done":true}',
+      '{"done":true}',
+    ]);
+    expect(trips).toBe(5);
   });
 });

@@ -367,7 +367,7 @@ describe('snapshot and restore of suspended tasklets', () => {
     } catch (e) {
       expect((e as SnapshotError).code).toBe('UNSUPPORTED_CLOSURE');
       expect((e as Error).message).toMatch(
-        /^cannot save local 'add' of function holdsOrdinaryCapture \(.*tasklets\.test\.ts:\d+\): an anonymous function is a closure the compiler could not re-create: it captures 'secret' of function ordinaryOuter \(line \d+\), which is not a tasklet function .*; written at tests\/snapshot\/tasklets\.test\.ts:\d+$/,
+        /^cannot save local 'add' of function holdsOrdinaryCapture \(.*tasklets\.test\.ts:\d+\): an anonymous function is a closure the compiler could not re-create: it captures 'secret' of function ordinaryOuter \(line \d+\), for which the compiler keeps no environment .*; written at tests\/snapshot\/tasklets\.test\.ts:\d+$/,
       );
     }
     u.kill();

@@ -62,6 +62,8 @@ function freeHolders(
     ReferencedIdentifier(p: NodePath<t.Identifier | t.JSXIdentifier>) {
       if (!ok || !p.isIdentifier()) return;
       const name = p.node.name;
+      // a name in a type (`this: typeof ctx`) is gone once the types are stripped
+      if (p.parentPath.isTSTypeQuery() || p.parentPath.isTSQualifiedName() || p.parentPath.isTSTypeReference()) return;
       if (holders.has(name)) {
         used.add(name);
         return;
@@ -86,7 +88,7 @@ function freeHolders(
         else lexicalsUsed.add(name);
         return;
       }
-      refuse(`it captures '${name}' of ${describeOwner(b.scope.path)}, which is not a tasklet function (closures of untransformed code cannot be re-created)`);
+      refuse(`it captures '${name}' of ${describeOwner(b.scope.path)}, for which the compiler keeps no environment (a binding of a function that is not a tasklet function: closures of untransformed code cannot be re-created)`);
     },
     ThisExpression(p: NodePath<t.ThisExpression>) {
       if (!n.isArrowFunctionExpression()) return;
