@@ -175,6 +175,18 @@ function registerIfNamed(fn: NodePath<t.Function>, self: t.Expression | null, me
   const register = (target: t.Expression = self!) =>
     t.expressionStatement(t.callExpression(t.identifier(runtimeImport(file, 'registerFunction')), [t.identifier(metaName), t.cloneNode(target)]));
   const parent = fn.parentPath;
+  // `key: () => ...` in `const obj = { ... }` at module level: named through the constant
+  const prop = parent?.isCallExpression() && (parent.node as any)._stacklessInternal ? parent.parentPath : parent;
+  if (!self && prop?.isObjectProperty() && !prop.node.computed && (t.isIdentifier(prop.node.key) || t.isStringLiteral(prop.node.key))) {
+    const obj = prop.parentPath as NodePath<t.ObjectExpression>;
+    const owner = objectConstant(obj);
+    const decl = obj.findParent((q) => q.isVariableDeclaration());
+    const stmt = decl?.parentPath?.isExportNamedDeclaration() ? decl.parentPath : decl;
+    if (owner === null || !stmt?.parentPath?.isProgram()) return;
+    const key = t.stringLiteral(t.isIdentifier(prop.node.key) ? prop.node.key.name : prop.node.key.value);
+    stmt.insertAfter(register(t.memberExpression(t.identifier(owner), key, true)));
+    return;
+  }
   if (!self && fn.isObjectMethod() && !fn.node.computed && (t.isIdentifier(fn.node.key) || t.isStringLiteral(fn.node.key))) {
     // a method or accessor of `const obj = { ... }` at module level: named through the constant
     const obj = fn.parentPath as NodePath<t.ObjectExpression>;

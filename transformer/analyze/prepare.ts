@@ -71,9 +71,10 @@ function qualify(path: NodePath<t.Function>): string {
       else if ((p.isClassMethod() || p.isObjectMethod()) && t.isIdentifier(p.node.key)) name = p.node.key.name;
       else if (p.isClassPrivateMethod()) name = '#' + p.node.key.id.name;
       else name = inferredName(p) ?? '<anonymous>';
-      // a method of `const obj = { m() {} }` is `obj.m` (two objects may both have an `m`)
-      if (p.isObjectMethod()) {
-        const owner = objectConstant(p.parentPath as NodePath<t.ObjectExpression>);
+      // a method of `const obj = { m() {} }` (or `m: () => ...`) is `obj.m`: two objects may both have an `m`
+      const literal = p.isObjectMethod() ? p.parentPath : p.parentPath?.isObjectProperty() && p.parentPath.node.value === p.node ? p.parentPath.parentPath : null;
+      if (literal?.isObjectExpression()) {
+        const owner = objectConstant(literal);
         if (owner !== null) name = `${owner}.${name}`;
       }
       if (p.isClassMethod() || p.isClassPrivateMethod()) {
