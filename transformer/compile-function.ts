@@ -6,7 +6,7 @@ import type { NodePath } from '@babel/traverse';
 import * as t from './ast.js';
 import { objectConstant, prepareFunction, type PrepareEnv } from './analyze/prepare.js';
 import { CallSites } from './analyze/callsites.js';
-import { layoutFrame, type FrameLayout } from './analyze/bindings.js';
+import { createsFunctions, layoutFrame, type FrameLayout } from './analyze/bindings.js';
 import { hoistDeclarations } from './analyze/declarations.js';
 import { convertClosures } from './analyze/closures.js';
 import { FunctionContext, type Names } from './lower/context.js';
@@ -68,24 +68,12 @@ function bindClosureEnvs(fn: NodePath<t.Function>, layout: FrameLayout): void {
   });
 }
 
-/**
- * Does the function create functions or classes? Then it is compiled even without a call
- * site: its closures must be made through factories to be saveable.
- */
-function makesClosures(fn: t.Function): boolean {
-  let found = false;
-  t.traverseFast(fn.body, (n) => {
-    if (t.isFunction(n) || t.isClass(n)) found = true;
-  });
-  return found;
-}
-
 export function compileFunction(path: NodePath<t.Function>, file: FileState): void {
   {
     // nothing in it can suspend: it stays exactly as it is
     const scope = path.scope;
     const probe = new CallSites({ isGlobal: (name) => !scope.hasBinding(name) }, file.ticks);
-    if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p)) && !makesClosures(path.node)) return;
+    if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p)) && !createsFunctions(path.node.body)) return;
   }
   const prepared = prepareFunction(path, file);
   if (!prepared) return;
@@ -97,7 +85,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const oracle = { isGlobal: (name: string) => !fn.scope.hasBinding(name) && !programScope.hasBinding(name) };
   const cs = new CallSites(oracle, file.ticks);
   const body = fn.node.body as t.BlockStatement;
-  if (!cs.contains(body) && !makesClosures(fn.node)) return;
+  if (!cs.contains(body) && !createsFunctions(body)) return;
 
   const names: Names = {
     rt: file.runtimeName,

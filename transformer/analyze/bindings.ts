@@ -79,6 +79,7 @@ function collectScopes(fn: NodePath<t.Function>): Scope[] {
  * never kept as a native nest, which would not create its per-iteration environments).
  */
 function forceCapturedBlocks(fn: NodePath<t.Function>, scopes: Scope[], cs: CallSites): void {
+  if (scopes.length < 2 || !createsFunctions(fn.node.body)) return; // nothing can capture
   for (const scope of scopes) {
     if (scope === fn.scope) continue;
     const decider = t.isCatchClause(scope.block) ? scope.path.parentPath!.node : scope.block;
@@ -90,6 +91,18 @@ function forceCapturedBlocks(fn: NodePath<t.Function>, scopes: Scope[], cs: Call
       }
     }
   }
+}
+
+/**
+ * Does this code create functions or classes? (A tasklet function that does is compiled even
+ * without a call site: its closures must be made through factories to be saveable.)
+ */
+export function createsFunctions(body: t.Node): boolean {
+  let found = false;
+  t.traverseFast(body, (n) => {
+    if (t.isFunction(n) || t.isClass(n)) found = true;
+  });
+  return found;
 }
 
 function isCaptured(binding: Binding, fn: NodePath): boolean {
