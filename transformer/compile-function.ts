@@ -163,29 +163,22 @@ function registerIfNamed(fn: NodePath<t.Function>, self: t.Expression | null, me
   const register = (target: t.Expression = self!) =>
     t.expressionStatement(t.callExpression(t.identifier(runtimeImport(file, 'registerFunction')), [t.identifier(metaName), t.cloneNode(target)]));
   const parent = fn.parentPath;
-  // `key: () => ...` in `const obj = { ... }` at module level: named through the constant
+  // `key: () => ...`, `m() {...}`, `get x() {...}` in `const obj = { ... }` at module level:
+  // named through the constant
   const prop = parent?.isCallExpression() && (parent.node as any)._stacklessInternal ? parent.parentPath : parent;
-  if (!self && prop?.isObjectProperty() && !prop.node.computed && (t.isIdentifier(prop.node.key) || t.isStringLiteral(prop.node.key))) {
-    const obj = prop.parentPath as NodePath<t.ObjectExpression>;
+  const member = fn.isObjectMethod() ? fn : prop?.isObjectProperty() ? prop : null;
+  if (!self && member !== null) {
+    const node = member.node as t.ObjectMethod | t.ObjectProperty;
+    const obj = member.parentPath as NodePath<t.ObjectExpression>;
     const owner = objectConstant(obj);
     const decl = obj.findParent((q) => q.isVariableDeclaration());
     const stmt = decl?.parentPath?.isExportNamedDeclaration() ? decl.parentPath : decl;
-    if (owner === null || !stmt?.parentPath?.isProgram()) return;
-    const key = t.stringLiteral(t.isIdentifier(prop.node.key) ? prop.node.key.name : prop.node.key.value);
-    stmt.insertAfter(register(t.memberExpression(t.identifier(owner), key, true)));
-    return;
-  }
-  if (!self && fn.isObjectMethod() && !fn.node.computed && (t.isIdentifier(fn.node.key) || t.isStringLiteral(fn.node.key))) {
-    // a method or accessor of `const obj = { ... }` at module level: named through the constant
-    const obj = fn.parentPath as NodePath<t.ObjectExpression>;
-    const owner = objectConstant(obj);
-    const decl = obj.findParent((q) => q.isVariableDeclaration());
-    const stmt = decl?.parentPath?.isExportNamedDeclaration() ? decl.parentPath : decl;
-    if (owner === null || !stmt?.parentPath?.isProgram()) return;
-    const key = t.stringLiteral(t.isIdentifier(fn.node.key) ? fn.node.key.name : fn.node.key.value);
-    const target = fn.node.kind === 'method'
+    if (node.computed || !(t.isIdentifier(node.key) || t.isStringLiteral(node.key)) || owner === null || !stmt?.parentPath?.isProgram()) return;
+    const key = t.stringLiteral(t.isIdentifier(node.key) ? node.key.name : node.key.value);
+    const kind = t.isObjectMethod(node) ? node.kind : 'method';
+    const target = kind === 'method'
       ? t.memberExpression(t.identifier(owner), key, true)
-      : t.memberExpression(t.callExpression(t.memberExpression(t.identifier('Object'), t.identifier('getOwnPropertyDescriptor')), [t.identifier(owner), key]), t.identifier(fn.node.kind));
+      : t.memberExpression(t.callExpression(t.memberExpression(t.identifier('Object'), t.identifier('getOwnPropertyDescriptor')), [t.identifier(owner), key]), t.identifier(kind));
     stmt.insertAfter(register(target));
     return;
   }

@@ -10,6 +10,17 @@ afterEach(() => {
   expect(getRunCount()).toBe(1);
 });
 
+/** What restore() says of a (tampered) snapshot: 'OK' or the SnapshotError's code. */
+const code = (d: unknown): string => {
+  try {
+    restore(d as SnapshotData);
+    return 'OK';
+  } catch (e) {
+    if (!(e instanceof SnapshotError)) throw e;
+    return e.code;
+  }
+};
+
 // ---- bindings of blocks without suspension points ----
 function counter(start: number): { inc: () => number; get: () => number } {
   'use tasklet';
@@ -130,15 +141,6 @@ describe('object-literal methods and accessors', () => {
 });
 
 describe('restore refuses tampered entries of the new kinds', () => {
-  const code = (d: unknown): string => {
-    try {
-      restore(d as SnapshotData);
-      return 'OK';
-    } catch (e) {
-      if (!(e instanceof SnapshotError)) throw e;
-      return e.code;
-    }
-  };
   const sample = (fn: (log: string[]) => unknown): SnapshotData => {
     const t = spawn(fn, []);
     schedule();
@@ -231,15 +233,6 @@ describe('classes written in tasklet functions', () => {
 });
 
 describe('restore refuses tampered classes and instances', () => {
-  const code = (d: unknown): string => {
-    try {
-      restore(d as SnapshotData);
-      return 'OK';
-    } catch (e) {
-      if (!(e instanceof SnapshotError)) throw e;
-      return e.code;
-    }
-  };
   const sample = (): SnapshotData => {
     const t = spawn(localClasses, []);
     schedule();
