@@ -2,11 +2,9 @@
 // (tests/snapshot/processes.test.ts): closures over plain-block and loop bindings, an object
 // literal with methods and accessors, a class written in the tasklet function and its
 // instances, arrows over arguments / new.target / super, an iterator kept in a variable.
-//   full            run it to the end
-//   save <file> <k> run k scheduler steps, write snapshot(...) as JSON to <file>, exit
-//   resume <file>   restore it in this fresh process and run it to the end
-import { readFileSync, writeFileSync } from 'node:fs';
-import { spawn, run, schedule, snapshot, restore, type Tasklet } from 'stackless';
+// Modes: full / save <file> <k> / resume <file> (drive.ts).
+import { spawn, schedule, type Tasklet } from 'stackless';
+import { drive } from './drive.js';
 
 class Animal {
   constructor(public name: string) {}
@@ -69,20 +67,4 @@ function kinds(label: string, ...extra: number[]): string {
 const start = (): Tasklet[] => [spawn(kinds, 'ann', 1, 2), spawn(kinds, 'bob', 5)];
 const results = (ts: Tasklet[]): void => console.log(`results: ${ts.map((t) => t.result).join(', ')}`);
 
-const [mode, file, k] = process.argv.slice(2);
-if (mode === 'full') {
-  const ts = start();
-  run();
-  results(ts);
-} else if (mode === 'save') {
-  const ts = start();
-  for (let i = 0; i < Number(k); i++) schedule();
-  writeFileSync(file, JSON.stringify(snapshot(...ts)));
-  process.exit(0);
-} else if (mode === 'resume') {
-  const { roots } = restore(readFileSync(file, 'utf8'));
-  const ts = roots as Tasklet[];
-  for (const t of ts) if (t.paused) t.insert();
-  run();
-  results(ts);
-} else throw new Error(`unknown mode ${mode}`);
+drive(start, results);
