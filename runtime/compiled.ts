@@ -12,6 +12,15 @@ import type { Tasklet } from './tasklet.js';
 export const TDZ: object = Object.freeze(Object.create(null));
 
 /**
+ * `x = value` where `x` may still be in its temporal dead zone (`current` is TDZ): throws
+ * as JavaScript does once the right-hand side has run, otherwise returns `value`.
+ */
+export function tdzWrite(value: unknown, current: unknown, name: string): unknown {
+  if (current === TDZ) throw new ReferenceError(`Cannot access '${name}' before initialization`);
+  return value;
+}
+
+/**
  * A forced switch point (transform option `forceSwitch`, a testing aid): like
  * `schedule()`, but optional. Where the current tasklet cannot switch (main,
  * alone, inside a switch trap or a runtime callback, or below a frame entered

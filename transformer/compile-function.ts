@@ -103,7 +103,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     helper: (exported: string) => runtimeImport(file, exported),
   };
   const reserved = new Set(Object.values(names).filter((v): v is string => typeof v === 'string' && v !== ''));
-  const layout = layoutFrame(fn, cs, reserved, file.unique, () => runtimeImport(file, 'TDZ'));
+  const layout = layoutFrame(fn, cs, reserved, file.unique, () => runtimeImport(file, 'TDZ'), () => runtimeImport(file, 'tdzWrite'));
   const tdzSentinel = layout.tdz.size ? runtimeImport(file, 'TDZ') : null;
   hoistDeclarations(fn, layout);
   convertClosures(fn, layout, prepared.qualifiedName, {

@@ -1,7 +1,7 @@
 // Values saved by name rather than by content: runtime functions and classes, the TDZ
 // marker, the main tasklet, well-known symbols; plus the user's registered classes
 // (`registerClass`). Restoring looks names up here and never creates functions.
-import { TDZ, valueRegistry, type FactoryEntry } from '../compiled.js';
+import { TDZ, tdzWrite, superGet, superSet, accessors, valueRegistry, type FactoryEntry } from '../compiled.js';
 import { $iter, $iterm, SlIter } from '../iter.js';
 import { rt } from '../rt.js';
 import * as api from '../api.js';
@@ -36,6 +36,9 @@ function table(): Map<string, unknown> {
     m.set(k, fns[k]);
     if (typeof fns[k] === 'function') RUNTIME_FUNCTIONS.add(k);
   }
+  // helpers compiled code may hold in a frame temporary while an argument suspends (no tasklet runs them)
+  const helpers: Record<string, unknown> = { tdzWrite, superGet, superSet, accessors };
+  for (const k of Object.keys(helpers)) m.set(k, helpers[k]);
   addIntrinsics(m);
   // methods of the runtime's classes a frame temporary may hold (`$t = ch.send` before the call)
   const named = new Set(m.values());

@@ -147,6 +147,7 @@ export function layoutFrame(
   reserved: Set<string>,
   fileUnique: (base: string) => string,
   tdzName: () => string,
+  tdzWriteName: () => string,
 ): FrameLayout {
   const layout: FrameLayout = {
     locals: [],
@@ -203,7 +204,7 @@ export function layoutFrame(
         for (const v of constViolations) throwOnConstAssignment(v);
         if (tdzRefs.length === 0 && tdzWrites.length === 0) return;
         for (const r of tdzRefs) r.replaceWith(tdzCheck(r.node as t.Expression, name, tdzName()));
-        for (const w of tdzWrites) guardWrite(w, name, tdzName());
+        for (const w of tdzWrites) guardWrite(w, name, tdzWriteName());
         const key = scope === fn.scope ? fn.node : scope.block;
         const list = layout.tdz.get(key) ?? [];
         list.push(target());
@@ -305,18 +306,13 @@ function temporalDeadZoneWrites(b: Binding, fn: NodePath): NodePath<t.Assignment
   );
 }
 
-function guardWrite(v: NodePath<t.AssignmentExpression>, name: string, sentinel: string): void {
-  const value = t.identifier('$value');
-  const check = t.arrowFunctionExpression(
-    [value],
-    t.conditionalExpression(
-      t.binaryExpression('===', t.cloneNode(v.node.left as t.Expression), t.identifier(sentinel)),
-      throwing('ReferenceError', `Cannot access '${name}' before initialization`),
-      t.identifier('$value'),
-    ),
-  );
-  (check as any)._stacklessInternal = true;
-  const call = t.callExpression(check, [v.node.right]);
+/**
+ * `x = rhs` where x may be in its TDZ: `x = tdzWrite(rhs, x, "x")`, which returns rhs or
+ * throws the ReferenceError once rhs has run (a runtime helper, not an inline arrow: while
+ * rhs suspends, the callee waits in a frame temporary and must be saveable).
+ */
+function guardWrite(v: NodePath<t.AssignmentExpression>, name: string, helper: string): void {
+  const call = t.callExpression(t.identifier(helper), [v.node.right, t.cloneNode(v.node.left as t.Expression), t.stringLiteral(name)]);
   (call as any)._stacklessInternal = true;
   v.node.right = call;
 }
