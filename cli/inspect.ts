@@ -74,8 +74,9 @@ class Printer {
       return parts.join(', ');
     };
     const key = (k: unknown) => (Array.isArray(k) ? String(k[0]) : String(k));
+    const isAccessor = (k: unknown) => Array.isArray(k) && k[1] === 1;
     switch (tag) {
-      case 'O': case 'N': return `{ ${items(1, 2, (j) => `${key(e[j])}: ${this.val(e[j + 1], depth + 1)}`)} }`;
+      case 'O': case 'N': return `{ ${items(1, 2, (j) => `${key(e[j])}: ${isAccessor(e[j]) ? '<getter/setter>' : this.val(e[j + 1], depth + 1)}`)} }`;
       case 'C': return `${this.classes[e[1] as number]} { ${items(2, 2, (j) => `${key(e[j])}: ${this.val(e[j + 1], depth + 1)}`)} }`;
       case 'E': return `${e[1]}(${this.val(e[(e.indexOf('message') + 1) || e.findIndex((k) => Array.isArray(k) && k[0] === 'message') + 1], depth + 1)})`;
       case 'A': return `[${items(1, 1, (j) => this.val(e[j], depth + 1))}]`;

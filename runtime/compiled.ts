@@ -12,6 +12,15 @@ import type { Tasklet } from './tasklet.js';
 export const TDZ: object = Object.freeze(Object.create(null));
 
 /**
+ * `x = value` where `x` may still be in its temporal dead zone (`current` is TDZ): throws
+ * as JavaScript does once the right-hand side has run, otherwise returns `value`.
+ */
+export function tdzWrite(value: unknown, current: unknown, name: string): unknown {
+  if (current === TDZ) throw new ReferenceError(`Cannot access '${name}' before initialization`);
+  return value;
+}
+
+/**
  * A forced switch point (transform option `forceSwitch`, a testing aid): like
  * `schedule()`, but optional. Where the current tasklet cannot switch (main,
  * alone, inside a switch trap or a runtime callback, or below a frame entered
@@ -55,6 +64,19 @@ export function markObject<T extends object>(obj: T, ...entries: unknown[]): T {
   return obj;
 }
 
+/**
+ * Defines the getters and setters of a freshly created object literal whose accessors the
+ * compiler made through closure factories (the literal holds a placeholder at each one's
+ * place, so the key order is the literal's). `entries` is a flat list of
+ * (key, 'get' | 'set', function).
+ */
+export function accessors<T extends object>(obj: T, ...entries: unknown[]): T {
+  for (let i = 0; i < entries.length; i += 3) {
+    Object.defineProperty(obj, entries[i] as PropertyKey, { [entries[i + 1] as string]: entries[i + 2], enumerable: true, configurable: true });
+  }
+  return obj;
+}
+
 /** What a compiled module registers for each of its top-level tasklet functions. */
 export interface FunctionEntry {
   meta: { id: string; fp: string; name: string; file: string; line: number; column: number };
@@ -81,8 +103,19 @@ export interface FactoryMeta {
   file: string;
   line: number;
   column: number;
-  /** 1: the factory's last argument is the `this` an arrow closes over (any value, not an environment) */
+  /** 1: the factory's last argument is the `this` an arrow closes over (any value, not an environment); older compiles */
   th?: number;
+  /** how many of the factory's last arguments are values (an arrow's `this`, a class's superclass), not environments */
+  vs?: number;
+  /** 1: the factory makes a class (its instances are saved as "L" entries) */
+  cls?: number;
+  /** 1: that class has #private members (its instances cannot be copied) */
+  pv?: number;
+}
+
+/** How many of a factory's last arguments are values rather than environment objects. */
+export function valueCount(meta: FactoryMeta): number {
+  return meta.vs ?? meta.th ?? 0;
 }
 
 /**
@@ -163,4 +196,33 @@ export function key(k: unknown): PropertyKey {
 }
 export function keyName(): string {
   return lastKeyName;
+}
+
+/**
+ * `super[key]` read in an arrow the compiler moved out of a class method (analyze/super-refs.ts):
+ * the home object is the class's prototype (`isStatic` 0) or the class (1).
+ */
+export function superGet(cls: Function, isStatic: number, key: PropertyKey, receiver: unknown): unknown {
+  return Reflect.get(Object.getPrototypeOf(isStatic === 1 ? cls : cls.prototype) as object, key, receiver);
+}
+
+/** `super[key] = value` there; throws like a strict-mode assignment that fails. */
+export function superSet(cls: Function, isStatic: number, key: PropertyKey, value: unknown, receiver: unknown): unknown {
+  if (!Reflect.set(Object.getPrototypeOf(isStatic === 1 ? cls : cls.prototype) as object, key, value, receiver)) {
+    throw new TypeError(`Cannot assign to read only property '${String(key)}' of object`);
+  }
+  return value;
+}
+
+/** Functions the compiler left where they are, and why (the message of their UNSUPPORTED_CLOSURE). */
+export const unsaveableWhy = new WeakMap<Function, string>();
+
+/**
+ * Called where compiled code creates a function it could not make through a factory: notes
+ * why, for the snapshot that meets it. `name`: the name JavaScript gives it at that position.
+ */
+export function unsaveable<F extends Function>(fn: F, why: string, name?: string): F {
+  unsaveableWhy.set(fn, why);
+  if (name !== undefined && fn.name === '') Object.defineProperty(fn, 'name', { value: name, configurable: true });
+  return fn;
 }

@@ -92,6 +92,11 @@ export class SlIter {
     return this;
   }
 
+  /** What Object.prototype.toString says of the native iterator it stands for. */
+  get [Symbol.toStringTag](): string {
+    return TAGS[this.k >> 2];
+  }
+
   /** A fresh native iterator of the Map or Set, moved past the `i` items already produced. */
   private reopen(): Iterator<unknown> {
     const n = nativeOf(this.s as Map<unknown, unknown> | Set<unknown>, this.k);
@@ -116,6 +121,10 @@ export class SlIter {
     return this.i;
   }
 }
+
+const TAGS = ['Array Iterator', 'String Iterator', 'Map Iterator', 'Set Iterator'];
+// inherit what native iterators inherit (%IteratorPrototype%: the iterator helpers where the engine has them)
+Object.setPrototypeOf(SlIter.prototype, Object.getPrototypeOf(ArrayIterProto) as object);
 
 function nativeOf(c: Map<unknown, unknown> | Set<unknown>, k: number): Iterator<unknown> {
   const what = k & 3;

@@ -4,9 +4,9 @@
  */
 import type { NodePath } from '@babel/traverse';
 import * as t from './ast.js';
-import { prepareFunction, type PrepareEnv } from './analyze/prepare.js';
+import { objectConstant, prepareFunction, type PrepareEnv } from './analyze/prepare.js';
 import { CallSites } from './analyze/callsites.js';
-import { layoutFrame, type FrameLayout } from './analyze/bindings.js';
+import { createsFunctions, layoutFrame, type FrameLayout } from './analyze/bindings.js';
 import { hoistDeclarations } from './analyze/declarations.js';
 import { convertClosures } from './analyze/closures.js';
 import { FunctionContext, type Names } from './lower/context.js';
@@ -73,7 +73,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     // nothing in it can suspend: it stays exactly as it is
     const scope = path.scope;
     const probe = new CallSites({ isGlobal: (name) => !scope.hasBinding(name) }, file.ticks);
-    if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p))) return;
+    if (!probe.contains(path.node.body) && !path.node.params.some((p) => probe.contains(p)) && !createsFunctions(path.node.body)) return;
   }
   const prepared = prepareFunction(path, file);
   if (!prepared) return;
@@ -85,7 +85,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const oracle = { isGlobal: (name: string) => !fn.scope.hasBinding(name) && !programScope.hasBinding(name) };
   const cs = new CallSites(oracle, file.ticks);
   const body = fn.node.body as t.BlockStatement;
-  if (!cs.contains(body)) return;
+  if (!cs.contains(body) && !createsFunctions(body)) return;
 
   const names: Names = {
     rt: file.runtimeName,
@@ -103,7 +103,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     helper: (exported: string) => runtimeImport(file, exported),
   };
   const reserved = new Set(Object.values(names).filter((v): v is string => typeof v === 'string' && v !== ''));
-  const layout = layoutFrame(fn, cs, reserved, file.unique, () => runtimeImport(file, 'TDZ'));
+  const layout = layoutFrame(fn, cs, reserved, file.unique, () => runtimeImport(file, 'TDZ'), () => runtimeImport(file, 'tdzWrite'));
   const tdzSentinel = layout.tdz.size ? runtimeImport(file, 'TDZ') : null;
   hoistDeclarations(fn, layout);
   convertClosures(fn, layout, prepared.qualifiedName, {
@@ -113,7 +113,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   }, [prepared.argsLocal, prepared.newTargetLocal].filter((x): x is string => x !== null));
   bindClosureEnvs(fn, layout);
 
-  const lowering = new CallSites(oracle, file.ticks);
+  const lowering = new CallSites(oracle, file.ticks, cs.forced);
   const ctx = new FunctionContext(names, lowering, layout, { forceSwitch: file.forceSwitch, ticks: file.ticks }, file.unique);
   ctx.tdzSentinel = tdzSentinel;
   const bodyStatements = (fn.node.body as t.BlockStatement).body;
@@ -160,10 +160,37 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
  * under their stable id, so a saved frame can name them and be restored.
  */
 function registerIfNamed(fn: NodePath<t.Function>, self: t.Expression | null, metaName: string, file: FileState): void {
-  if (!self) return;
-  const register = (target: t.Expression = self) =>
+  const register = (target: t.Expression = self!) =>
     t.expressionStatement(t.callExpression(t.identifier(runtimeImport(file, 'registerFunction')), [t.identifier(metaName), t.cloneNode(target)]));
   const parent = fn.parentPath;
+  // `key: () => ...`, `m() {...}`, `get x() {...}` in `const obj = { ... }` at module level:
+  // named through the constant
+  const prop = parent?.isCallExpression() && (parent.node as any)._stacklessInternal ? parent.parentPath : parent;
+  const member = fn.isObjectMethod() ? fn : prop?.isObjectProperty() ? prop : null;
+  if (!self && member !== null) {
+    const node = member.node as t.ObjectMethod | t.ObjectProperty;
+    const obj = member.parentPath as NodePath<t.ObjectExpression>;
+    const owner = objectConstant(obj);
+    const decl = obj.findParent((q) => q.isVariableDeclaration());
+    const stmt = decl?.parentPath?.isExportNamedDeclaration() ? decl.parentPath : decl;
+    if (node.computed || !(t.isIdentifier(node.key) || t.isStringLiteral(node.key)) || owner === null || !stmt?.parentPath?.isProgram()) return;
+    const key = t.stringLiteral(t.isIdentifier(node.key) ? node.key.name : node.key.value);
+    const kind = t.isObjectMethod(node) ? node.kind : 'method';
+    const target = kind === 'method'
+      ? t.memberExpression(t.identifier(owner), key, true)
+      : t.memberExpression(t.callExpression(t.memberExpression(t.identifier('Object'), t.identifier('getOwnPropertyDescriptor')), [t.identifier(owner), key]), t.identifier(kind));
+    stmt.insertAfter(register(target));
+    return;
+  }
+  if (!self) {
+    // `const f = () => ...` / `const f = function () ...` at module level: named by the constant
+    const decl = parent?.parentPath;
+    const stmt = decl?.parentPath?.isExportNamedDeclaration() ? decl.parentPath : decl;
+    if (parent?.isVariableDeclarator() && t.isIdentifier(parent.node.id) && parent.node.init === fn.node && decl?.isVariableDeclaration() && decl.node.kind === 'const' && stmt?.parentPath?.isProgram()) {
+      stmt.insertAfter(register(t.identifier(parent.node.id.name)));
+    }
+    return;
+  }
   if (fn.isFunctionDeclaration() && (parent?.isProgram() || (parent?.isExportNamedDeclaration() || parent?.isExportDefaultDeclaration()) && parent.parentPath?.isProgram())) {
     file.registrations.push(register()); // declarations are hoisted: register at the top
     return;

@@ -1,7 +1,7 @@
 // Values saved by name rather than by content: runtime functions and classes, the TDZ
 // marker, the main tasklet, well-known symbols; plus the user's registered classes
 // (`registerClass`). Restoring looks names up here and never creates functions.
-import { TDZ, valueRegistry, type FactoryEntry } from '../compiled.js';
+import { TDZ, tdzWrite, superGet, superSet, accessors, valueRegistry, type FactoryEntry } from '../compiled.js';
 import { $iter, $iterm, SlIter } from '../iter.js';
 import { rt } from '../rt.js';
 import * as api from '../api.js';
@@ -30,13 +30,24 @@ function table(): Map<string, unknown> {
     Channel, Tasklet, StacklessError, TaskletExit, SnapshotError,
     $forEach, $map, $filter, $reduce, $some, $every, $find, $findIndex, $flatMap, $sort, $ret,
     'Channel.sendSequence': Channel.prototype.sendSequence,
-    $iter, $iterm, 'SlIter.next': SlIter.prototype.next,
+    $iter, $iterm, 'SlIter.next': SlIter.prototype.next, 'SlIter.@@iterator': SlIter.prototype[Symbol.iterator],
   };
   for (const k of Object.keys(fns)) {
     m.set(k, fns[k]);
     if (typeof fns[k] === 'function') RUNTIME_FUNCTIONS.add(k);
   }
+  // helpers compiled code may hold in a frame temporary while an argument suspends (no tasklet runs them)
+  const helpers: Record<string, unknown> = { tdzWrite, superGet, superSet, accessors };
+  for (const k of Object.keys(helpers)) m.set(k, helpers[k]);
   addIntrinsics(m);
+  // methods of the runtime's classes a frame temporary may hold (`$t = ch.send` before the call)
+  const named = new Set(m.values());
+  for (const [name, cls] of [['Channel', Channel], ['Tasklet', Tasklet]] as const) {
+    for (const k of Object.getOwnPropertyNames(cls.prototype)) {
+      const d = Object.getOwnPropertyDescriptor(cls.prototype, k);
+      if (d !== undefined && typeof d.value === 'function' && k !== 'constructor' && !named.has(d.value)) m.set(`${name}.prototype.${k}`, d.value);
+    }
+  }
   for (const k of Object.getOwnPropertyNames(Symbol)) {
     const s = (Symbol as unknown as Record<string, unknown>)[k];
     if (typeof s === 'symbol') m.set(`Symbol.${k}`, s);
@@ -86,6 +97,10 @@ function addIntrinsics(m: Map<string, unknown>): void {
   members('MapIterator', Object.getPrototypeOf(new Map()[Symbol.iterator]()));
   members('SetIterator', Object.getPrototypeOf(new Set()[Symbol.iterator]()));
   members('StringIterator', Object.getPrototypeOf(''[Symbol.iterator]()));
+  // %IteratorPrototype% itself ([Symbol.iterator], and the iterator helpers where the engine has them)
+  const iteratorProto = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object;
+  members('IteratorPrototype', iteratorProto);
+  add('IteratorPrototype.@@iterator', (iteratorProto as Record<symbol, unknown>)[Symbol.iterator]);
 }
 
 /** The builtin name of `v`, or undefined ("main" for the main tasklet). */

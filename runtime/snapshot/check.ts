@@ -2,16 +2,16 @@
 // reference's target, function ids and fingerprints, resume points, local counts,
 // prototype keys, and the tasklet/channel cross-links. Restore builds only after this
 // passed, so a bad snapshot leaves the scheduler exactly as it was.
-import { functionRegistry, factoryRegistry, type FunctionEntry, type FactoryEntry } from '../compiled.js';
+import { functionRegistry, factoryRegistry, valueCount, type FunctionEntry, type FactoryEntry } from '../compiled.js';
 import { IS_STRING, IS_MAP, IS_SET } from '../iter.js';
-import { classByName, errorClass, factoryFp, hasBuiltin, RUNTIME_FUNCTIONS, TYPED } from './builtins.js';
+import { builtinValue, classByName, errorClass, factoryFp, hasBuiltin, RUNTIME_FUNCTIONS, TYPED } from './builtins.js';
 import { fail, type Meta } from './errors.js';
 import { fromBase64 } from './base64.js';
 import { hasPc } from './save-sched.js';
 import { checkPacks } from './check-packs.js';
 import { COLUMN, isRun, type PackLayout } from './pack.js';
 import {
-  FORMAT, VERSION, READS, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, HELPER_PC, STATES, type SnapshotData,
+  FORMAT, VERSION, READS, SPECIAL_NUMBERS, PROTO_KEYS, HELPER_KEYS, HELPER_PC, STATES, MAX_ARGUMENTS, type SnapshotData,
 } from './format.js';
 
 export interface Checked {
@@ -25,6 +25,8 @@ export interface Checked {
   bytes: Map<number, Uint8Array>;
   /** version 3: the tasklet packs, checked (objs holds a pack number for each member) */
   packs: PackLayout | null;
+  /** "F" and "L" entries in the order they can be made (each after what it is made from). */
+  order: number[];
 }
 
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -85,6 +87,32 @@ class Checker {
       }
     }
     this.bad('BAD_VALUE', `not a value: ${short(v)}`);
+  }
+
+  /**
+   * Key/value pairs of a plain object: a key written [key, 1] is an accessor whose value is
+   * [getter, setter], each absent ([0]), a closure ("F" entry) or a registered tasklet function.
+   */
+  plainPairs(e: unknown[]): void {
+    if ((e.length - 1) % 2 !== 0) this.bad('BAD_VALUE', 'odd number of key/value items');
+    for (let j = 1; j < e.length; j += 2) {
+      const k = e[j];
+      if (!Array.isArray(k)) {
+        this.key(k, false);
+        this.val(e[j + 1]);
+        continue;
+      }
+      if (k.length !== 2 || k[1] !== 1) this.bad('BAD_VALUE', `a property key is not a string: ${short(k)}`);
+      this.key(k[0], false);
+      const pair = e[j + 1];
+      if (!Array.isArray(pair) || pair.length !== 2) this.bad('BAD_VALUE', `accessor '${String(k[0])}' is not [getter, setter]`);
+      for (const f of pair) {
+        this.val(f);
+        const fn = f as unknown[];
+        const ok = (fn.length === 1 && fn[0] === 0) || fn[0] === 5 || (fn[0] === 1 && this.tagOf(fn[1] as number) === 'F');
+        if (!ok) this.bad('BAD_VALUE', `accessor '${String(k[0])}': a getter or setter is not a function the snapshot made`);
+      }
+    }
   }
 
   /** An index of an object-table entry with tag `tag`. */
@@ -169,12 +197,13 @@ class Checker {
     this.loc = 'roots';
     for (const r of d.roots) this.val(r);
     this.links();
-    return { data: d, fns: this.fns, factories: this.factories, classes: this.classes, bytes: this.bytes, packs };
+    const order = this.closureOrder();
+    return { data: d, fns: this.fns, factories: this.factories, classes: this.classes, bytes: this.bytes, packs, order };
   }
 
   entry(i: number, e: unknown[]): void {
     switch (e[0]) {
-      case 'O': case 'N': return this.pairs(e, 1, false);
+      case 'O': case 'N': return this.plainPairs(e);
       case 'C':
         if (!isInt(e[1]) || e[1] < 0 || e[1] >= this.classes.length) this.bad('BAD_REF', 'unknown class index');
         return this.pairs(e, 2, true);
@@ -184,6 +213,10 @@ class Checker {
         return this.pairs(e, 2, true);
       case 'A':
         for (let j = 1; j < e.length; j++) this.val(e[j], true);
+        return;
+      case 'G':
+        if (e.length - 1 > MAX_ARGUMENTS) this.bad('BAD_VALUE', `an arguments object of more than ${MAX_ARGUMENTS} items`);
+        for (let j = 1; j < e.length; j++) this.val(e[j]);
         return;
       case 'AX':
         if (!Array.isArray(e[1])) this.bad('BAD_VALUE', 'array items');
@@ -221,28 +254,107 @@ class Checker {
       case 'K': return this.tasklet(e);
       case 'H': return this.channel(e);
       case 'F': return this.closure(e);
+      case 'L': return this.localInstance(e);
       case 'I': return this.iterator(e);
     }
     this.bad('BAD_FORMAT', `unknown entry tag ${short(e[0])}`);
   }
 
-  /** ["F", factoryIndex, env...]: as many environments as the factory takes, each a plain object. */
+  /**
+   * ["F", factoryIndex, env..., value...]: as many environments as the factory takes, each a
+   * plain object, then its values (an arrow's `this`: anything; a class's superclass: a class).
+   */
   closure(e: unknown[]): void {
     const fi = e[1];
     if (!isInt(fi) || fi < 0 || fi >= this.factories.length) this.bad('BAD_REF', 'unknown factory index');
     const f = this.factories[fi];
     const n = f.make.length;
     if (e.length !== 2 + n) this.bad('BAD_CLOSURE', `closure ${f.meta.name} (${f.meta.id}) takes ${n} environment object${n === 1 ? '' : 's'}, the entry has ${e.length - 2}`);
+    const values = valueCount(f.meta);
     for (let j = 2; j < e.length; j++) {
       const v = e[j];
-      // an arrow's `this` (the factory's last argument) is any value
-      if (f.meta.th === 1 && j === e.length - 1) {
+      if (j >= e.length - values) {
         this.val(v);
+        if (f.meta.cls === 1) this.superclass(v, f.meta.name);
         continue;
       }
       if (!Array.isArray(v) || v.length !== 2 || v[0] !== 1) this.bad('BAD_CLOSURE', `environment ${j - 2} of closure ${f.meta.name} is not a reference to an object`);
       this.idx(v[1], 'O');
     }
+  }
+
+  /**
+   * Is `v` (already checked as a value) a class or constructor: a class made by a factory,
+   * a registered tasklet function or a named function whose `prototype` is an object?
+   */
+  isConstructor(v: unknown): boolean {
+    if (!Array.isArray(v)) return false;
+    if (v[0] === 1) return this.tagOf(v[1] as number) === 'F' && this.factories[this.d.objs[v[1] as number][1] as number]?.meta.cls === 1;
+    if (v[0] !== 4 && v[0] !== 5) return false;
+    const fn = v[0] === 4 ? builtinValue(v[1] as string) : this.fns[v[1] as number].fn;
+    const proto = typeof fn === 'function' ? (fn as { prototype?: unknown }).prototype : undefined;
+    return proto !== null && typeof proto === 'object';
+  }
+
+  /** What a restored class extends must be a class (extending it runs no code), or null. */
+  superclass(v: unknown, name: string): void {
+    if (v !== null && !this.isConstructor(v)) this.bad('BAD_CLOSURE', `the superclass of class ${name} is not a class`);
+  }
+
+  /** ["L", class, key, value, ...]: an instance of a class written in a tasklet function (or of a named constructor). */
+  localInstance(e: unknown[]): void {
+    if (e.length < 2) this.bad('BAD_VALUE', 'an instance without its class');
+    this.val(e[1]);
+    if (!this.isConstructor(e[1])) this.bad('BAD_REF', 'the class of an instance is not a class or constructor');
+    this.pairs(e, 2, true);
+  }
+
+  /**
+   * "F" and "L" entries in an order where each comes after the closures and instances it is
+   * made from (an arrow's `this`, a class's superclass, an instance's class); a cycle is
+   * refused. Iterative: a long chain must not need a deep stack.
+   */
+  closureOrder(): number[] {
+    const objs = this.d.objs;
+    const made = (i: number) => {
+      const e = objs[i];
+      return typeof e !== 'number' && (e[0] === 'F' || e[0] === 'L'); // a number: a packed tasklet
+    };
+    const deps = (i: number): number[] => {
+      const e = objs[i];
+      if (e[0] === 'L') return (e[1] as unknown[])[0] === 1 ? [(e[1] as number[])[1]] : [];
+      const out: number[] = [];
+      for (let j = 2; j < e.length; j++) {
+        const v = e[j];
+        if (Array.isArray(v) && v[0] === 1 && made(v[1] as number)) out.push(v[1] as number);
+      }
+      return out;
+    };
+    const state = new Uint8Array(objs.length); // 1 on the way, 2 placed
+    const order: number[] = [];
+    for (let r = 0; r < objs.length; r++) {
+      if (state[r] !== 0 || !made(r)) continue;
+      state[r] = 1;
+      const stack: Array<{ i: number; deps: number[]; next: number }> = [{ i: r, deps: deps(r), next: 0 }];
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        if (top.next < top.deps.length) {
+          const d = top.deps[top.next++];
+          this.cur = d;
+          if (state[d] === 1) this.bad('BAD_CLOSURE', 'closures and instances made from each other in a cycle');
+          if (state[d] === 0) {
+            state[d] = 1;
+            stack.push({ i: d, deps: deps(d), next: 0 });
+          }
+        } else {
+          state[top.i] = 2;
+          order.push(top.i);
+          stack.pop();
+        }
+      }
+    }
+    this.cur = -1;
+    return order;
   }
 
   /** ["I", kind, source, position]: a saveable for-of iterator (runtime/iter.ts). */
@@ -271,7 +383,7 @@ class Checker {
     if (!Array.isArray(v) || v.length !== 2 || v[0] !== 1) return this.bad('BAD_REF', `${what} is not a function`);
     const i = this.idx(v[1], 'F');
     const f = this.factories[this.d.objs[i][1] as number];
-    if (f === undefined || f.fn === undefined) return this.bad('BAD_FRAME', `${what}: closure ${f?.meta.name ?? '?'} is not a tasklet function`);
+    if (f === undefined || f.fn === undefined || f.meta.cls === 1) return this.bad('BAD_FRAME', `${what}: closure ${f?.meta.name ?? '?'} is not a tasklet function`);
     return f.fn as Meta;
   }
 

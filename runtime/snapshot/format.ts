@@ -22,6 +22,9 @@ export const SPECIAL_NUMBERS: Record<string, number> = {
   '-0': -0,
 };
 
+/** The most items a saved `arguments` object may have ("G" entries: restored through a call). */
+export const MAX_ARGUMENTS = 10_000;
+
 /** Keys no restored object may have (prototype pollution, SPEC "Snapshots"). */
 export const PROTO_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 

@@ -60,6 +60,7 @@ export function build(c: Checked): Restored {
       case 'O': out[i] = {}; break;
       case 'N': out[i] = Object.create(null); break;
       case 'A': out[i] = new Array(e.length - 1); break;
+      case 'G': out[i] = argumentsOf(e.length - 1); break;
       case 'AX': out[i] = new Array((e[1] as unknown[]).length); break;
       case 'D': out[i] = new Date(typeof e[1] === 'number' ? e[1] : SPECIAL_NUMBERS[(e[1] as string[])[1]]); break;
       case 'R': out[i] = new RegExp(e[1] as string, e[2] as string); break;
@@ -74,13 +75,18 @@ export function build(c: Checked): Restored {
       case 'I': out[i] = new SlIter(undefined, e[1] as number, e[3] as number, null); break;
     }
   }
-  // closures: the registered factory re-creates each one over its (already created) environments
-  for (let i = 0; i < objs.length; i++) {
+  // closures: the registered factory re-creates each one over its (already created)
+  // environments and values; instances of local classes once their class exists (c.order:
+  // each entry after the closures and instances it is made from)
+  for (const i of c.order) {
     const e = objs[i];
-    if (typeof e === 'number' || e[0] !== 'F') continue; // a number: a packed tasklet
+    if (e[0] === 'L') {
+      out[i] = Object.create((val(e[1]) as { prototype: object }).prototype);
+      continue;
+    }
     const f = c.factories[e[1] as number];
     const envs: object[] = [];
-    for (let j = 2; j < e.length; j++) envs.push(val(e[j]) as object); // (the last may be an arrow's `this`: any value)
+    for (let j = 2; j < e.length; j++) envs.push(val(e[j]) as object);
     out[i] = closure(f.make(...envs), f.meta, ...envs);
   }
   for (let i = 0; i < objs.length; i++) {
@@ -103,9 +109,17 @@ export function build(c: Checked): Restored {
     const o = out[i] as any;
     switch (e[0]) {
       case 'O': case 'N':
-        for (let j = 1; j < e.length; j += 2) o[e[j] as string] = val(e[j + 1]);
+        for (let j = 1; j < e.length; j += 2) {
+          const k = e[j];
+          if (typeof k === 'string') o[k] = val(e[j + 1]);
+          else {
+            // an accessor written in a tasklet function: [getter, setter] (check.ts: functions or absent)
+            const [g, s] = e[j + 1] as unknown[];
+            Object.defineProperty(o, (k as string[])[0], { get: val(g) as () => unknown, set: val(s) as (v: unknown) => void, enumerable: true, configurable: true });
+          }
+        }
         break;
-      case 'C': case 'E':
+      case 'C': case 'E': case 'L':
         for (let j = 2; j < e.length; j += 2) {
           const k = e[j];
           const hidden = Array.isArray(k);
@@ -113,7 +127,7 @@ export function build(c: Checked): Restored {
           Object.defineProperty(o, hidden ? (k[0] as string) : (k as string), { value: val(e[j + 1]), writable: true, enumerable: !hidden, configurable: true });
         }
         break;
-      case 'A': items(e, 1, o); break;
+      case 'A': case 'G': items(e, 1, o); break;
       case 'AX':
         items(e[1] as unknown[], 0, o);
         for (let j = 2; j < e.length; j += 2) o[e[j] as string] = val(e[j + 1]);
@@ -181,6 +195,14 @@ export function build(c: Checked): Restored {
     else if (e[1] === 'select' && e[5] !== null) (groups.get(i) as Group).timer = armSelectTimeout(t, (e[5] as number) - now);
   }
   return { roots: c.data.roots.map(val), tasklets, channels };
+}
+
+/** A (strict, unmapped) `arguments` object of `n` items, filled in afterwards. */
+function argumentsOf(n: number): IArguments {
+  const capture = function (): IArguments {
+    return arguments; // eslint-disable-line prefer-rest-params
+  } as (...items: unknown[]) => IArguments;
+  return capture(...new Array<unknown>(n));
 }
 
 /**

@@ -5,7 +5,7 @@
 import { rt, Bomb } from '../rt.js';
 import { Tasklet } from '../tasklet.js';
 import { Channel } from '../channel.js';
-import { functionRegistry, closureInfo, factoryRegistry, valueRegistry, type FunctionEntry, type FactoryEntry } from '../compiled.js';
+import { functionRegistry, closureInfo, factoryRegistry, valueRegistry, unsaveableWhy, type FunctionEntry, type FactoryEntry } from '../compiled.js';
 import { SlIter } from '../iter.js';
 import { factoryFp, isModuleValue } from './builtins.js';
 import { builtinName, classNameOf, errorName, TYPED } from './builtins.js';
@@ -13,7 +13,7 @@ import { fail, where, type Meta } from './errors.js';
 import { toBase64 } from './base64.js';
 import type { QNode } from '../queue.js';
 import {
-  V_UNDEF, V_REF, V_NUM, V_BIGINT, V_BUILTIN, V_FN, V_SYMFOR, V_HOLE, PROTO_KEYS,
+  V_UNDEF, V_REF, V_NUM, V_BIGINT, V_BUILTIN, V_FN, V_SYMFOR, V_HOLE, PROTO_KEYS, MAX_ARGUMENTS,
   type FnInfo,
 } from './format.js';
 import { encodeTasklet, encodeChannel } from './save-sched.js';
@@ -258,6 +258,8 @@ export class Saver {
     const label = f.name ? `function ${f.name}` : 'an anonymous function';
     if (f.name.startsWith('bound ')) fail('BOUND_FUNCTION', `cannot save ${this.here()}: ${label} is a bound function`);
     if (src.endsWith('{ [native code] }')) fail('NATIVE_FUNCTION', `cannot save ${this.here()}: ${label} is a native function`);
+    const why = unsaveableWhy.get(f);
+    if (why !== undefined) fail('UNSUPPORTED_CLOSURE', `cannot save ${this.here()}: ${label} is a closure the compiler could not re-create: ${why}`);
     return fail(
       'UNSUPPORTED_CLOSURE',
       `cannot save ${this.here()}: ${label} is a closure the compiler could not re-create ` +
@@ -303,7 +305,7 @@ export class Saver {
     }
     if (isProxy(o)) fail('UNSUPPORTED_VALUE', `cannot save ${this.here()}: a Proxy`);
     const proto = Object.getPrototypeOf(o);
-    if (proto === Object.prototype) return this.props(o, ['O'], false);
+    if (proto === Object.prototype) return isArguments(o) ? this.argumentsEntry(o as IArguments) : this.props(o, ['O'], false);
     if (proto === null) return this.props(o, ['N'], false);
     if (proto === Array.prototype && Array.isArray(o)) return this.array(o as unknown[]);
     if (proto === Date.prototype) return ['D', this.val((o as Date).getTime())];
@@ -345,6 +347,8 @@ export class Saver {
       if (ci === undefined) this.classIds.set(cls, (ci = this.classes.push(cls) - 1));
       return this.props(o, ['C', ci], true);
     }
+    const ctor = constructorOf(proto);
+    if (ctor !== undefined && (closureInfo.get(ctor)?.meta.cls === 1 || this.namedConstructor(ctor))) return this.localInstance(o, ctor);
     const err = errorName(proto);
     if (err !== undefined) return this.props(o, ['E', err], true);
     return fail(unsupportedCode(o), `cannot save ${this.here()}: ${unsupportedWhat(o, proto)}`);
@@ -364,10 +368,63 @@ export class Saver {
       this.at('.' + k);
       if (PROTO_KEYS.has(k)) fail('PROTO_KEY', `cannot save ${this.here()}: the key '${k}' is refused (prototype key)`);
       const d = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
-      if (d.get !== undefined || d.set !== undefined) fail('ACCESSOR_PROPERTY', `cannot save ${this.here()}: a getter/setter property`);
+      if (d.get !== undefined || d.set !== undefined) {
+        if (all) fail('ACCESSOR_PROPERTY', `cannot save ${this.here()}: a getter/setter property`);
+        out.push([k, 1], [this.accessorFn(d.get, 'getter'), this.accessorFn(d.set, 'setter')]);
+        continue;
+      }
       out.push(d.enumerable ? k : [k], this.val(d.value));
     }
     return out;
+  }
+
+  /** ["G", item...]: a function's `arguments` object (a frame's, or one an arrow closes over). */
+  private argumentsEntry(a: IArguments): unknown[] {
+    if (a.length > MAX_ARGUMENTS || Object.keys(a).length !== a.length) {
+      fail('UNSUPPORTED_VALUE', `cannot save ${this.here()}: an arguments object with more than ${MAX_ARGUMENTS} items or with properties of its own`);
+    }
+    const out: unknown[] = ['G'];
+    for (let i = 0; i < a.length; i++) {
+      this.at(`[${i}]`);
+      out.push(this.val(a[i]));
+    }
+    return out;
+  }
+
+  /**
+   * A constructor function (not a class: a module-level class the compiler did not register
+   * has #private members) the snapshot names: a tasklet function or a module-level function.
+   */
+  private namedConstructor(ctor: Function): boolean {
+    if (!this.byFn.has(ctor) && (valueRegistry.size === 0 || this.moduleValue(ctor) === undefined)) return false;
+    return !Function.prototype.toString.call(ctor).startsWith('class');
+  }
+
+  /**
+   * ["L", class, key, value, ...]: an instance of a class written in a tasklet function, or
+   * of a constructor function the snapshot names (a tasklet function, a module-level function).
+   */
+  private localInstance(o: object, cls: Function): unknown[] {
+    const meta = closureInfo.get(cls)?.meta;
+    if (meta?.pv === 1) {
+      fail('UNREGISTERED_CLASS', `cannot save ${this.here()}: an instance of class ${meta.name} (${meta.file}:${meta.line}), which has #private members a copy would lack`);
+    }
+    this.at('.<class>');
+    return this.props(o, ['L', this.val(cls)], true);
+  }
+
+  /**
+   * A getter or setter of a plain object: a closure made through a factory (an accessor
+   * written in a tasklet function) or a registered tasklet function, or absent.
+   */
+  private accessorFn(f: Function | undefined, what: string): unknown {
+    if (f === undefined) return UNDEF;
+    if (closureInfo.has(f) || this.byFn.has(f)) return this.val(f);
+    return fail(
+      'ACCESSOR_PROPERTY',
+      `cannot save ${this.here()}: a getter/setter property whose ${what} (${f.name || 'anonymous'}) was not written in a tasklet function ` +
+        '(only accessors the compiler made through closure factories can be saved)',
+    );
   }
 
   private array(a: unknown[]): unknown[] {
@@ -410,6 +467,18 @@ export class Saver {
   static checkNotCurrent(t: Tasklet): void {
     if (t === rt.cur) fail('CURRENT_TASKLET', 'You cannot __reduce__ the tasklet which is current.');
   }
+}
+
+const toStringTag = Object.prototype.toString;
+const hasOwn = Object.prototype.hasOwnProperty;
+function isArguments(o: object): boolean {
+  return hasOwn.call(o, 'callee') && toStringTag.call(o) === '[object Arguments]';
+}
+
+/** The constructor whose `prototype` `proto` is (by its own `constructor` property), if any. */
+function constructorOf(proto: object): Function | undefined {
+  const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as unknown;
+  return typeof ctor === 'function' && ctor.prototype === proto ? ctor : undefined;
 }
 
 function describeCtx(c: Ctx, path: string[]): string {

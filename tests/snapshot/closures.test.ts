@@ -3,38 +3,15 @@
 // module-level functions registered by the compiler. Each case: suspend, snapshot,
 // JSON round trip, restore into fresh objects, finish, compare with an uninterrupted run.
 import { describe, it, expect, afterEach } from 'vitest';
-import { spawn, run, schedule, snapshot, restore, getRunCount, SnapshotError, type Tasklet, type SnapshotData } from 'stackless';
+import { spawn, schedule, snapshot, restore, getRunCount, SnapshotError, type SnapshotData } from 'stackless';
+import { everyStep, viaJson } from './every-step.js';
 import { moduleRegistry, functionRegistry, factoryRegistry } from '../../runtime/compiled.js';
 
 afterEach(() => {
   expect(getRunCount()).toBe(1);
 });
 
-const viaJson = (s: SnapshotData): SnapshotData => JSON.parse(JSON.stringify(s));
 const ID = 'tests/snapshot/closures.test.ts';
-
-/** Runs `fn(...args)` uninterrupted, then again with a snapshot/restore after every switch; all logs must match. */
-function everyStep(fn: (...a: any[]) => unknown, mkArgs: () => unknown[]): { trips: number; ref: unknown[] } {
-  const refArgs = mkArgs();
-  const r = spawn(fn, ...refArgs);
-  run();
-  let trips = 0;
-  for (let k = 1; ; k++) {
-    const args = mkArgs();
-    const t = spawn(fn, ...args);
-    for (let i = 0; i < k; i++) schedule();
-    if (!t.alive) break;
-    const data = viaJson(snapshot(t, args));
-    t.kill();
-    const [t2, args2] = restore(data).roots as [Tasklet, unknown[]];
-    t2.insert();
-    run();
-    expect(args2[0], `after ${k} switches`).toEqual(refArgs[0]);
-    expect(t2.result, `after ${k} switches`).toEqual(r.result);
-    trips++;
-  }
-  return { trips, ref: refArgs };
-}
 
 // ---- closures ----
 function counters(log: string[]): number {

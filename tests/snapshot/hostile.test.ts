@@ -84,6 +84,43 @@ function closureSample(): string {
 }
 const closures = closureSample();
 
+class Root {
+  r = 1;
+}
+function kindsWorker(ch: Channel<number>, ...xs: number[]): number {
+  'use tasklet';
+  let total = 0;
+  const account = {
+    add(n: number): number {
+      return (total += n);
+    },
+    get total(): number {
+      return total;
+    },
+  };
+  class Leaf extends Root {
+    scale(): number {
+      return total * 2;
+    }
+  }
+  const argc = () => arguments.length;
+  const leaf = new Leaf();
+  for (const x of xs) account.add(x * ch.receive());
+  return account.total + leaf.scale() + leaf.r + argc();
+}
+
+/** A snapshot with an accessor ("O" key [k, 1]), a local class and its instance ("L"), an arguments object ("G"). */
+function kindsSample(): string {
+  const ch = new Channel<number>();
+  const t = spawn(kindsWorker, ch, 1, 2);
+  run();
+  ch.send(10);
+  const text = JSON.stringify(snapshot(t));
+  t.kill();
+  return text;
+}
+const kinds = kindsSample();
+
 /** Takes restored tasklets out of their (restored) queues and timers without running them. */
 function discard(ts: Tasklet[]): void {
   for (const t of ts) if (t.blocked) unblock(t);
@@ -202,7 +239,7 @@ describe('restore refuses bad input', () => {
 /** Mutations of the parsed sample: replace, delete or insert at a random path. */
 const anyJson = fc.oneof(
   fc.integer({ min: -3, max: 1e6 }), fc.double(), fc.string({ maxLength: 8 }), fc.boolean(), fc.constant(null),
-  fc.constantFrom('__proto__', 'constructor', 'K', 'H', 'O', 'F', 'I', 'blocked', 'sleep', '$map', 'main', 'TDZ'),
+  fc.constantFrom('__proto__', 'constructor', 'K', 'H', 'O', 'F', 'I', 'L', 'G', 'blocked', 'sleep', '$map', 'main', 'TDZ'),
   fc.array(fc.integer({ min: -1, max: 12 }), { maxLength: 4 }), fc.constant({}), fc.constant([0]), fc.constant([1, 0]),
 );
 
@@ -244,6 +281,21 @@ describe('fuzz (fast-check)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.array(fc.nat(40), { minLength: 1, maxLength: 6 }), fc.nat(2), anyJson), { minLength: 1, maxLength: 4 }), (muts) => {
         const d = JSON.parse(closures);
+        for (const [path, what, v] of muts) mutate(d, path, what, v);
+        code(d);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
+    );
+  });
+
+  it('mutated snapshots with accessors, local classes, their instances and arguments objects: restore succeeds or throws SnapshotError', () => {
+    const sampleHas = JSON.parse(kinds) as SnapshotData;
+    for (const tag of ['F', 'L', 'G']) expect(sampleHas.objs.some((e) => e[0] === tag), tag).toBe(true);
+    expect(kinds).toContain('["total",1]');
+    expect(code(JSON.parse(kinds))).toBe('OK');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(fc.nat(40), { minLength: 1, maxLength: 6 }), fc.nat(2), anyJson), { minLength: 1, maxLength: 4 }), (muts) => {
+        const d = JSON.parse(kinds);
         for (const [path, what, v] of muts) mutate(d, path, what, v);
         code(d);
       }),

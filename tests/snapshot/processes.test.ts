@@ -75,3 +75,31 @@ describe('closures, closure frames, for-of positions, module values across proce
     });
   }
 });
+
+describe('every kind of closure across processes', () => {
+  const file = 'tests/snapshot/programs/kinds.ts';
+  const full = nodeOn(file, 'full');
+
+  it('the uninterrupted run finishes', () => {
+    expect(full.trim().split('\n')).toEqual([
+      'ann: ann:6 3 true 3 xyz rex makes woof, rex makes woof',
+      'bob: bob:3 3 true 2 xyz rex makes woof, rex makes woof',
+      'results: ann:6, bob:3',
+    ]);
+  });
+
+  for (const k of [1, 2, 4, 6]) {
+    it(`saved after ${k} scheduler steps, resumed in a fresh process: same output`, () => {
+      const snap = join(dir, `kinds-${k}.json`);
+      const before = nodeOn(file, 'save', snap, String(k));
+      const data = JSON.parse(readFileSync(snap, 'utf8'));
+      if (k === 1) {
+        const tags = new Set(data.objs.map((e: unknown[]) => e[0]));
+        for (const tag of ['F', 'L', 'G', 'I']) expect(tags.has(tag), tag).toBe(true);
+        expect(JSON.stringify(data.objs)).toContain('["summary",1]');
+      }
+      const after = nodeOn(file, 'resume', snap);
+      expect(before + after).toBe(full);
+    });
+  }
+});

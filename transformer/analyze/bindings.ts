@@ -72,6 +72,39 @@ function collectScopes(fn: NodePath<t.Function>): Scope[] {
   return scopes;
 }
 
+/**
+ * A block binding a nested function or class captures must live in an environment object
+ * the closure's factory can be given, even when nothing in the block can suspend: such
+ * blocks are laid out and lowered as if they held a call site (and a loop among them is
+ * never kept as a native nest, which would not create its per-iteration environments).
+ */
+function forceCapturedBlocks(fn: NodePath<t.Function>, scopes: Scope[], cs: CallSites): void {
+  if (scopes.length < 2 || !createsFunctions(fn.node.body)) return; // nothing can capture
+  for (const scope of scopes) {
+    if (scope === fn.scope) continue;
+    const decider = t.isCatchClause(scope.block) ? scope.path.parentPath!.node : scope.block;
+    for (const binding of Object.values(scope.bindings)) {
+      if (binding.kind === 'var' || binding.kind === 'hoisted' || binding.kind === 'local' || binding.kind === 'module') continue;
+      if (isCaptured(binding, fn)) {
+        cs.force(decider);
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * Does this code create functions or classes? (A tasklet function that does is compiled even
+ * without a call site: its closures must be made through factories to be saveable.)
+ */
+export function createsFunctions(body: t.Node): boolean {
+  let found = false;
+  t.traverseFast(body, (n) => {
+    if (t.isFunction(n) || t.isClass(n)) found = true;
+  });
+  return found;
+}
+
 function isCaptured(binding: Binding, fn: NodePath): boolean {
   const outside = (p: NodePath) => p.getFunctionParent() !== fn || p.findParent((q) => q.isClass() && q.isDescendant(fn)) !== null;
   return binding.referencePaths.some(outside) || binding.constantViolations.some(outside);
@@ -114,6 +147,7 @@ export function layoutFrame(
   reserved: Set<string>,
   fileUnique: (base: string) => string,
   tdzName: () => string,
+  tdzWriteName: () => string,
 ): FrameLayout {
   const layout: FrameLayout = {
     locals: [],
@@ -134,6 +168,7 @@ export function layoutFrame(
   };
 
   const scopes = collectScopes(fn);
+  forceCapturedBlocks(fn, scopes, cs);
   const envFields: string[] = [];
   const envParams: string[] = [];
   let envName: string | null = null;
@@ -169,7 +204,7 @@ export function layoutFrame(
         for (const v of constViolations) throwOnConstAssignment(v);
         if (tdzRefs.length === 0 && tdzWrites.length === 0) return;
         for (const r of tdzRefs) r.replaceWith(tdzCheck(r.node as t.Expression, name, tdzName()));
-        for (const w of tdzWrites) guardWrite(w, name, tdzName());
+        for (const w of tdzWrites) guardWrite(w, name, tdzWriteName());
         const key = scope === fn.scope ? fn.node : scope.block;
         const list = layout.tdz.get(key) ?? [];
         list.push(target());
@@ -271,18 +306,13 @@ function temporalDeadZoneWrites(b: Binding, fn: NodePath): NodePath<t.Assignment
   );
 }
 
-function guardWrite(v: NodePath<t.AssignmentExpression>, name: string, sentinel: string): void {
-  const value = t.identifier('$value');
-  const check = t.arrowFunctionExpression(
-    [value],
-    t.conditionalExpression(
-      t.binaryExpression('===', t.cloneNode(v.node.left as t.Expression), t.identifier(sentinel)),
-      throwing('ReferenceError', `Cannot access '${name}' before initialization`),
-      t.identifier('$value'),
-    ),
-  );
-  (check as any)._stacklessInternal = true;
-  const call = t.callExpression(check, [v.node.right]);
+/**
+ * `x = rhs` where x may be in its TDZ: `x = tdzWrite(rhs, x, "x")`, which returns rhs or
+ * throws the ReferenceError once rhs has run (a runtime helper, not an inline arrow: while
+ * rhs suspends, the callee waits in a frame temporary and must be saveable).
+ */
+function guardWrite(v: NodePath<t.AssignmentExpression>, name: string, helper: string): void {
+  const call = t.callExpression(t.identifier(helper), [v.node.right, t.cloneNode(v.node.left as t.Expression), t.stringLiteral(name)]);
   (call as any)._stacklessInternal = true;
   v.node.right = call;
 }

@@ -49,8 +49,19 @@ export class CallSites {
   /**
    * With `ticks`, every loop is a suspension point too: its back-edge counts
    * preemption ticks and may switch, so the statements around it are lowered.
+   * `forced`: blocks treated as if they held a call site (see `force`).
    */
-  constructor(readonly oracle: CallSiteOracle, readonly ticks = false) {}
+  constructor(readonly oracle: CallSiteOracle, readonly ticks = false, readonly forced = new WeakSet<t.Node>()) {}
+
+  /**
+   * Treat `block` as if it held a call site: a block whose bindings a closure captures is
+   * laid out and lowered like one, so those bindings get environment objects (per
+   * iteration inside loops) that a closure factory can be given.
+   */
+  force(block: t.Node): void {
+    this.forced.add(block);
+    this.cache = new WeakMap();
+  }
 
   /**
    * A loop nest that can stay native (lower/loops.ts lowerNativeNest): no call site,
@@ -59,11 +70,11 @@ export class CallSites {
    * which the nest knows how to re-enter after a tick.
    */
   isNativeNest(node: t.Node): boolean {
-    if (!isPlainLoop(node)) return false;
+    if (!isPlainLoop(node) || this.forced.has(node)) return false;
     let ok = true;
     const visit = (n: t.Node, top: boolean, onWay: boolean): void => {
       if (!ok) return;
-      if (!top && (t.isFunction(n) || t.isClass(n) || t.isDeclaration(n) || isCallSite(n, this.oracle))) {
+      if (!top && (t.isFunction(n) || t.isClass(n) || t.isDeclaration(n) || isCallSite(n, this.oracle) || this.forced.has(n))) {
         ok = false;
         return;
       }
@@ -92,7 +103,7 @@ export class CallSites {
     const hit = this.cache.get(node);
     if (hit !== undefined) return hit;
     let result = false;
-    if (isCallSite(node, this.oracle)) result = true;
+    if (isCallSite(node, this.oracle) || this.forced.has(node)) result = true;
     else if (t.isFunction(node) || t.isClass(node)) result = false;
     else if (this.ticks && (t.isWhileStatement(node) || t.isDoWhileStatement(node) || t.isForStatement(node))) result = true;
     else {

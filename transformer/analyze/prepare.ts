@@ -71,6 +71,12 @@ function qualify(path: NodePath<t.Function>): string {
       else if ((p.isClassMethod() || p.isObjectMethod()) && t.isIdentifier(p.node.key)) name = p.node.key.name;
       else if (p.isClassPrivateMethod()) name = '#' + p.node.key.id.name;
       else name = inferredName(p) ?? '<anonymous>';
+      // a method of `const obj = { m() {} }` (or `m: () => ...`) is `obj.m`: two objects may both have an `m`
+      const literal = p.isObjectMethod() ? p.parentPath : p.parentPath?.isObjectProperty() && p.parentPath.node.value === p.node ? p.parentPath.parentPath : null;
+      if (literal?.isObjectExpression()) {
+        const owner = objectConstant(literal);
+        if (owner !== null) name = `${owner}.${name}`;
+      }
       if (p.isClassMethod() || p.isClassPrivateMethod()) {
         const cls = p.parentPath?.parentPath;
         const cname = cls && (cls.isClassDeclaration() || cls.isClassExpression()) && cls.node.id ? cls.node.id.name : inferredNameOfClass(cls);
@@ -81,6 +87,19 @@ function qualify(path: NodePath<t.Function>): string {
     p = p.parentPath;
   }
   return parts.join('/');
+}
+
+/**
+ * The constant an object literal initialises (`const obj = {...}`, also once wrapped in the
+ * `markObject(...)` call prepare adds), or null.
+ */
+export function objectConstant(obj: NodePath<t.ObjectExpression>): string | null {
+  let at: NodePath = obj;
+  if (at.parentPath?.isCallExpression() && (at.parentPath.node as any)._stacklessInternal && at.parentPath.node.arguments[0] === at.node) at = at.parentPath;
+  while (at.parentPath?.isTSAsExpression() || at.parentPath?.isTSSatisfiesExpression() || at.parentPath?.isTSNonNullExpression() || at.parentPath?.isParenthesizedExpression()) at = at.parentPath;
+  const d = at.parentPath;
+  if (!d?.isVariableDeclarator() || d.node.init !== at.node || !t.isIdentifier(d.node.id)) return null;
+  return (d.parentPath as NodePath<t.VariableDeclaration>).node.kind === 'const' ? d.node.id.name : null;
 }
 
 function inferredNameOfClass(cls: NodePath | null | undefined): string | null {
@@ -264,11 +283,63 @@ export function prepareFunction(path: NodePath<t.Function>, env: PrepareEnv): Pr
       p.replaceWith(t.identifier(newTargetLocal));
     }
   });
+  if (saveableIterators(fn, env)) changed = true;
   // a private method names itself through `this` (`this.#m`): its record must keep `this`
   // for the check on the way out to work in a resumed activation
   if (self && t.isMemberExpression(self) && t.isThisExpression(self.object)) usesThis = true;
   changed ||= markedByMeta || moved.length > 0 || argsLocal !== null || newTargetLocal !== null;
   return { fn, self, usesThis, argsLocal, newTargetLocal, qualifiedName, metaName, markedByMeta, changed };
+}
+
+const ITERATOR_METHODS = ['values', 'keys', 'entries'];
+
+/**
+ * An iterator made in a tasklet function may be kept in a variable across a suspension
+ * (`const it = xs.values()`): `xs.values()` / `keys()` / `entries()` and `xs[Symbol.iterator]()`
+ * on a variable become `$iterm(xs, kind) ?? xs.values()` (`$iter(xs) ?? ...`), so a built-in
+ * collection gives the runtime's saveable iterator (runtime/iter.ts) and anything else
+ * calls the method as written, still a call site. Returns whether anything changed.
+ */
+function saveableIterators(fn: NodePath<t.Function>, env: PrepareEnv): boolean {
+  let changed = false;
+  const rewrite = (call: t.CallExpression): t.Expression | null => {
+    const callee = call.callee;
+    if (call.arguments.length !== 0 || !t.isMemberExpression(callee) || !t.isIdentifier(callee.object)) return null;
+    const prop = callee.property;
+    // -1: [Symbol.iterator](), 0-2: values(), keys(), entries()
+    const kind = callee.computed ? (isSymbolIterator(prop) ? -1 : -2) : t.isIdentifier(prop) && ITERATOR_METHODS.includes(prop.name) ? ITERATOR_METHODS.indexOf(prop.name) : -2;
+    if (kind === -2) return null;
+    const obj = t.identifier(callee.object.name);
+    const made = kind < 0 ? t.callExpression(t.identifier(env.importRuntime('$iter')), [obj]) : t.callExpression(t.identifier(env.importRuntime('$iterm')), [obj, t.numericLiteral(kind)]);
+    (made as any)._stacklessInternal = true;
+    changed = true;
+    return t.logicalExpression('??', made, call);
+  };
+  // a plain walk of the function's own code (nested functions keep their iterators to themselves)
+  const walk = (node: t.Node): void => {
+    if (node !== fn.node && (t.isFunction(node) || t.isClass(node))) return;
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const child = (node as any)[key];
+      if (Array.isArray(child)) {
+        child.forEach((c, i) => {
+          if (c === null || typeof c !== 'object' || typeof c.type !== 'string') return;
+          walk(c);
+          const r = t.isCallExpression(c) ? rewrite(c) : null;
+          if (r !== null) child[i] = r;
+        });
+      } else if (child !== null && typeof child === 'object' && typeof child.type === 'string') {
+        walk(child);
+        const r = t.isCallExpression(child) ? rewrite(child) : null;
+        if (r !== null) (node as any)[key] = r;
+      }
+    }
+  };
+  walk(fn.node.body);
+  return changed;
+}
+
+function isSymbolIterator(node: t.Node): boolean {
+  return t.isMemberExpression(node) && !node.computed && t.isIdentifier(node.object, { name: 'Symbol' }) && t.isIdentifier(node.property, { name: 'iterator' });
 }
 
 /**

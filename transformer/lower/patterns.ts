@@ -107,7 +107,10 @@ export function destructure(ctx: FunctionContext, pattern: Target, value: t.Iden
     const it = ctx.temp();
     const done = ctx.temp();
     const step = ctx.temp();
-    em.emit(assign(it, t.callExpression(t.memberExpression(t.cloneNode(value), t.memberExpression(id('Symbol'), id('iterator')), true), [])));
+    // a built-in collection's iterator is a saveable one (runtime/iter.ts): defaults may suspend
+    const saveable = t.callExpression(id(ctx.names.helper('$iter')), [t.cloneNode(value)]);
+    const native = t.callExpression(t.memberExpression(t.cloneNode(value), t.memberExpression(id('Symbol'), id('iterator')), true), []);
+    em.emit(assign(it, t.logicalExpression('??', saveable, native)));
     em.emit(assign(done, t.booleanLiteral(false)));
     // one iterator step into `slot` (undefined once the iterator is done)
     const stepInto = (slot: t.Identifier | null) =>

@@ -1,11 +1,9 @@
 // Closures, frames of a nested tasklet function, for-of positions, a class nobody registered,
 // a module-level function held in a local and a module-level channel, across processes
 // (tests/snapshot/processes.test.ts):
-//   full            run it to the end
-//   save <file> <k> run k scheduler steps, write snapshot(...) as JSON to <file>, exit
-//   resume <file>   restore it in this fresh process and run it to the end
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Channel, spawn, run, schedule, snapshot, restore, type Tasklet } from 'stackless';
+// Modes: full / save <file> <k> / resume <file> (drive.ts).
+import { Channel, spawn, schedule, type Tasklet } from 'stackless';
+import { drive } from './drive.js';
 
 // module-level: a restored tasklet waiting on it waits on this process's `feed`
 const feed = new Channel<number>();
@@ -57,20 +55,4 @@ function cashier(n: number): void {
 const start = (): Tasklet[] => [spawn(shopper, 'ann', ['apple', 'bread']), spawn(shopper, 'bob', ['cheese']), spawn(cashier, 3)];
 const results = (ts: Tasklet[]): void => console.log(`results: ${ts.slice(0, 2).map((t) => t.result).join(', ')}`);
 
-const [mode, file, k] = process.argv.slice(2);
-if (mode === 'full') {
-  const ts = start();
-  run();
-  results(ts);
-} else if (mode === 'save') {
-  const ts = start();
-  for (let i = 0; i < Number(k); i++) schedule();
-  writeFileSync(file, JSON.stringify(snapshot(...ts)));
-  process.exit(0);
-} else if (mode === 'resume') {
-  const { roots } = restore(readFileSync(file, 'utf8'));
-  const ts = roots as Tasklet[];
-  for (const t of ts) if (t.paused) t.insert();
-  run();
-  results(ts);
-} else throw new Error(`unknown mode ${mode}`);
+drive(start, results);
