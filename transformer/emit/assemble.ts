@@ -16,6 +16,7 @@ import * as t from '../ast.js';
 import type { FunctionContext } from '../lower/context.js';
 import { exceptionRoutes } from '../lower/tries.js';
 import { writtenNames } from '../analyze/writes.js';
+import type { Dispatch } from './liveness.js';
 
 export interface AssembleInput {
   ctx: FunctionContext;
@@ -50,7 +51,7 @@ export function frameLocals(input: AssembleInput): string[] {
   ];
 }
 
-export function assemble(input: AssembleInput): t.Statement[] {
+export function assemble(input: AssembleInput): { statements: t.Statement[]; dispatch: Dispatch } {
   const { ctx, params, self } = input;
   const n = ctx.names;
   const id = (name: string) => t.identifier(name);
@@ -205,13 +206,15 @@ export function assemble(input: AssembleInput): t.Statement[] {
       ),
     );
   }
-  tryBlock.push(t.switchStatement(id(n.pc), cases));
+  const sw = t.switchStatement(id(n.pc), cases);
+  tryBlock.push(sw);
+  const handler = t.blockStatement(catchBody);
   const dispatch = t.labeledStatement(
     saveLabel,
     t.blockStatement([
       t.labeledStatement(
         id(n.loop),
-        t.forStatement(null, null, null, t.blockStatement([t.tryStatement(t.blockStatement(tryBlock), t.catchClause(err, t.blockStatement(catchBody)))])),
+        t.forStatement(null, null, null, t.blockStatement([t.tryStatement(t.blockStatement(tryBlock), t.catchClause(err, handler))])),
       ),
     ]),
   );
@@ -253,7 +256,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
     fresh.push(t.expressionStatement(t.assignmentExpression('=', id(input.newTargetLocal), t.metaProperty(id('new'), id('target')))));
 
   const declared = [n.pc, n.value, ...locals.filter((l) => !params.includes(l)), ...(hasTry ? [n.resumeThrow] : []), n.record];
-  return [
+  const statements = [
     t.variableDeclaration('const', [t.variableDeclarator(id(n.token), rt('tok'))]),
     // consumed: a later call from ordinary code must not find this function's name here
     t.expressionStatement(t.assignmentExpression('=', rt('tok'), t.nullLiteral())),
@@ -267,6 +270,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
     // the outer loop re-enters the dispatch loop after driving the frames above a boundary
     t.labeledStatement(id(n.resume), t.forStatement(null, null, null, t.blockStatement([dispatch, ...saveStatements(id(n.pc))]))),
   ];
+  return { statements, dispatch: { pcVar: n.pc, sw, handler } };
 }
 
 

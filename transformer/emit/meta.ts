@@ -17,6 +17,10 @@ export interface MetaInput {
   locals: string[];
   originalNames: Map<string, string>;
   ctx: FunctionContext;
+  /** whether the records save `this` (restore checks a frame's slot count exactly) */
+  usesThis: boolean;
+  /** resume point -> slots of the temporaries live there (emit/liveness.ts), when known */
+  live: Map<number, number[]> | null;
 }
 
 /** FNV-1a, 32 bit, as 8 hex digits: stable across runs and machines. */
@@ -55,6 +59,11 @@ export function buildMeta(input: MetaInput): { node: t.ObjectExpression; fingerp
     t.objectProperty(t.identifier('states'), num(ctx.em.count)),
     t.objectProperty(t.identifier('locals'), t.arrayExpression(locals.map(([k, n]) => t.arrayExpression([str(k), str(n)])))),
     t.objectProperty(t.identifier('pcs'), t.arrayExpression(pcs.flat().map(num))),
+    t.objectProperty(t.identifier('th'), num(input.usesThis ? 1 : 0)),
   ]);
+  if (input.live !== null) {
+    const live = [...input.live].map(([pc, slots]) => t.objectProperty(num(pc), t.arrayExpression(slots.map(num))));
+    node.properties.push(t.objectProperty(t.identifier('live'), t.objectExpression(live)));
+  }
   return { node, fingerprint };
 }
