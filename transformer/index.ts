@@ -101,9 +101,12 @@ class ModuleWalk implements WalkFindings {
     let contains = false;
     for (const key of keys) {
       const child = (node as any)[key];
+      if (child === null || typeof child !== 'object') continue;
       if (Array.isArray(child)) {
         for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string' && this.walk(c, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
-      } else if (child !== null && typeof child === 'object' && typeof child.type === 'string' && this.walk(child, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
+      } else if (typeof child.type === 'string' && this.walk(child, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
+      // types outside marked functions decide nothing either (their names are collected above)
+      if (!childInMarked && TYPE_KEYS.has(key)) this.setAsideType(node, key, child);
     }
     if (type === 'ExpressionStatement' && t.isStringLiteral((node as t.ExpressionStatement).expression, { value: DIRECTIVE })) {
       this.report('SL1006', node);
@@ -122,10 +125,19 @@ class ModuleWalk implements WalkFindings {
     return false;
   }
 
+  private setAsideType(node: t.Node, key: string, value: any): void {
+    this.stubs.push({ node, key, value });
+    // a TS node's own type is required: an empty stand-in; elsewhere types are optional
+    (node as any)[key] = node.type.startsWith('TS') && key === 'typeAnnotation' ? t.tsAnyKeyword() : null;
+  }
+
   private report(code: 'SL1003' | 'SL1006', node: t.Node): void {
     this.env.diagnostics.push(makeDiagnostic(code, this.env.file, this.env.source, node.loc));
   }
 }
+
+/** Keys of type annotations, type parameters and type arguments (never values). */
+const TYPE_KEYS = new Set(['typeAnnotation', 'returnType', 'typeParameters', 'superTypeParameters', 'typeArguments', 'implements']);
 
 /** An arrow or function expression passed to a call becomes a tasklet function (not async or generator ones). */
 function markInlineCallback(arg: t.Node): void {
