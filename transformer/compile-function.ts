@@ -25,8 +25,8 @@ export interface FileState extends PrepareEnv {
   moduleId: string;
   /** function ids and layouts compiled in this file */
   functions: CompiledInfo[];
-  /** module-level metadata constants to emit after the runtime import */
-  metas: t.Statement[];
+  /** module-level metadata constants to emit after the runtime import: constant name, function id, declaration */
+  metas: { name: string; id: string; statement: t.Statement }[];
   /** registrations of hoisted functions, emitted after the metadata */
   registrations: t.Statement[];
 }
@@ -148,7 +148,7 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
   const pcs = ctx.callSites.flatMap((c) => [c.retry.id, c.value.id]).sort((a, b) => a - b);
   const live = temporaryLiveness(dispatch, temps, pcs);
   const meta = buildMeta({ id, name: prepared.qualifiedName.split('/').pop()!, file: file.moduleId, line, column, locals, originalNames: layout.originalNames, ctx, usesThis: prepared.usesThis, live });
-  file.metas.push(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(metaName), meta.node)]));
+  file.metas.push({ name: metaName, id, statement: t.rawStatements(`const ${metaName} = ${meta.code}`) });
   registerIfNamed(fn, prepared.self, metaName, file);
   file.functions.push({
     id,

@@ -245,7 +245,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
     ast.program.body.unshift(
       t.importDeclaration(specifiers, t.stringLiteral(options.runtimeModule ?? 'stackless/internal')),
       t.variableDeclaration('const', aliases),
-      ...file.metas,
+      ...file.metas.map((m) => m.statement),
       ...file.registrations,
     );
   }

@@ -89,9 +89,6 @@ export function assemble(input: AssembleInput): { statements: t.Statement[]; dis
     }
     return `${code}return ${rec}`;
   };
-  // every call site leaves through one shared save block ($pc already holds its resume point)
-  const saveLabel = id(n.save);
-  for (const s of ctx.saves) s.block.body.push(t.breakStatement(id(n.save)));
 
   // the last state falls off the end of the function (unless it ends in a jump already)
   const lastState = ctx.em.states[ctx.em.states.length - 1]!.body;
@@ -136,7 +133,7 @@ export function assemble(input: AssembleInput): { statements: t.Statement[]; dis
   tryBlock.push(sw);
   const handler = t.blockStatement(catchBody);
   const dispatch = t.labeledStatement(
-    saveLabel,
+    id(n.save),
     t.blockStatement([
       t.labeledStatement(
         id(n.loop),

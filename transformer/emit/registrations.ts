@@ -53,17 +53,14 @@ function linkFactories(ast: t.File, file: FileState): Set<string> {
   if (registerFactory === undefined) return factories;
   const byFactory = new Map<string, string[]>();
   const prefix = `${file.moduleId}#`;
-  for (const stmt of file.metas) {
-    const d = (stmt as t.VariableDeclaration).declarations?.[0];
-    if (!d || !t.isIdentifier(d.id) || !t.isObjectExpression(d.init)) continue;
-    const idProp = d.init.properties.find((p): p is t.ObjectProperty => t.isObjectProperty(p) && t.isIdentifier(p.key, { name: 'id' }));
-    if (!idProp || !t.isStringLiteral(idProp.value) || !idProp.value.value.startsWith(prefix)) continue;
-    const q = idProp.value.value.slice(prefix.length);
+  for (const meta of file.metas) {
+    if (!meta.id.startsWith(prefix)) continue;
+    const q = meta.id.slice(prefix.length);
     const slash = q.indexOf('/');
     if (slash < 0 || q.indexOf('/', slash + 1) >= 0) continue; // not directly inside a module-level function
     const owner = q.slice(0, slash);
     const list = byFactory.get(owner) ?? [];
-    list.push(d.id.name);
+    list.push(meta.name);
     byFactory.set(owner, list);
   }
   // factory metadata objects by name, to make their ids unique: two closures of one function
