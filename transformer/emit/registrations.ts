@@ -37,13 +37,8 @@ function hash(text: string): string {
 /** `registerModule({ id, fp, src, functions })`: the module's fingerprints, for pinning a run to its code. */
 function registerModule(file: FileState): void {
   const fps = file.functions.map((f) => `${f.id}:${f.fingerprint}`).sort();
-  const entry = t.objectExpression([
-    t.objectProperty(t.identifier('id'), t.stringLiteral(file.moduleId)),
-    t.objectProperty(t.identifier('fp'), t.stringLiteral(hash(fps.join('\n')))),
-    t.objectProperty(t.identifier('src'), t.stringLiteral(hash(file.source))),
-    t.objectProperty(t.identifier('functions'), t.numericLiteral(fps.length)),
-  ]);
-  file.registrations.push(t.expressionStatement(t.callExpression(t.identifier(file.importRuntime('registerModule')), [entry])));
+  const entry = `{ id: ${JSON.stringify(file.moduleId)}, fp: "${hash(fps.join('\n'))}", src: "${hash(file.source)}", functions: ${fps.length} }`;
+  file.registrations.push(t.rawStatements(`${file.importRuntime('registerModule')}(${entry})`));
 }
 
 /** The metadata of the tasklet function each factory `$mk_x` returns: its id is "<module>#$mk_x/<name>". */
@@ -111,13 +106,8 @@ function hasPrivateMembers(c: t.ClassDeclaration): boolean {
 
 function registerModuleValues(ast: t.File, file: FileState, factories: Set<string>): void {
   const body = ast.program.body;
-  const value = (name: string) =>
-    t.expressionStatement(
-      t.callExpression(t.identifier(file.importRuntime('registerValue')), [
-        t.stringLiteral(`${file.moduleId}#${name}`),
-        t.arrowFunctionExpression([], t.identifier(name)),
-      ]),
-    );
+  // registrations are written as text: a module-level name and a string, one node each to print
+  const value = (name: string) => t.rawStatements(`${file.importRuntime('registerValue')}(${JSON.stringify(`${file.moduleId}#${name}`)}, () => ${name})`);
   for (let i = 0; i < body.length; i++) {
     const stmt = body[i];
     const decl = t.isExportNamedDeclaration(stmt) || t.isExportDefaultDeclaration(stmt) ? stmt.declaration : stmt;
@@ -126,9 +116,7 @@ function registerModuleValues(ast: t.File, file: FileState, factories: Set<strin
       file.registrations.push(value(name));
       if (hasPrivateMembers(decl)) continue;
       // after the declaration: a class is in its temporal dead zone before it
-      const reg = t.expressionStatement(
-        t.callExpression(t.identifier(file.importRuntime('registerClass')), [t.identifier(name), t.stringLiteral(`${file.moduleId}#${name}`)]),
-      );
+      const reg = t.rawStatements(`${file.importRuntime('registerClass')}(${name}, ${JSON.stringify(`${file.moduleId}#${name}`)})`);
       body.splice(i + 1, 0, reg);
       i++;
     } else if (t.isFunctionDeclaration(decl) && decl.id && !decl.declare && decl.body && !factories.has(decl.id.name)) {
