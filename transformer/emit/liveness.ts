@@ -78,18 +78,17 @@ function analyse({ pcVar, sw, handler }: Dispatch, temps: Array<{ name: string; 
 
   const pcLiteral = (r: t.Node): number | null =>
     r.type === 'NumericLiteral' ? r.value : r.type === 'UnaryExpression' && r.operator === '-' && r.argument.type === 'NumericLiteral' ? -r.argument.value : null;
-  // inside the dispatch, $pc is only ever set to a constant (-X while a call is in progress)
-  eachBelow(sw, (node) => {
-    if (node.type === 'AssignmentExpression' && node.left.type === 'Identifier' && node.left.name === pcVar) {
-      if (node.operator !== '=' || pcLiteral(node.right) === null) throw new Unknown();
-    }
-    if (node.type === 'UpdateExpression' && node.argument.type === 'Identifier' && node.argument.name === pcVar) throw new Unknown();
-    return !isFunctionType(node.type);
-  });
+  // Inside the dispatch, $pc is only ever set to a constant (-X while a call is in progress),
+  // by a statement of its own: `pcAt` checks those, `reads` finds any other write.
   const last = cases[cases.length - 1].consequent;
   const end = last[last.length - 1];
   if (end === undefined || !(end.type === 'ReturnStatement' || end.type === 'ThrowStatement' || end.type === 'ContinueStatement')) throw new Unknown();
 
+  const pcValue = (r: t.Expression): number => {
+    const pc = pcLiteral(r);
+    if (pc === null) throw new Unknown();
+    return pc;
+  };
   const pcAssigned = (n: t.Node): t.Expression | null =>
     n.type === 'ExpressionStatement' &&
     n.expression.type === 'AssignmentExpression' &&
@@ -101,12 +100,14 @@ function analyse({ pcVar, sw, handler }: Dispatch, temps: Array<{ name: string; 
 
   // the temporaries a subtree mentions, once per node (the fixed point revisits them)
   const readCache = new Map<t.Node, number>();
-  const reads = (node: t.Node): number => {
+  // (`inDispatch`: no $pc write may hide in it; the catch has its own, checked by scanHandler)
+  const reads = (node: t.Node, inDispatch = true): number => {
     let mask = readCache.get(node);
     if (mask !== undefined) return mask;
     mask = 0;
     const add = (n: t.Node): void => {
       if (n.type === 'Identifier') mask! |= bit.get(n.name) ?? 0;
+      else if (inDispatch && (n.type === 'AssignmentExpression' ? n.left.type === 'Identifier' && n.left.name === pcVar : n.type === 'UpdateExpression' && n.argument.type === 'Identifier' && n.argument.name === pcVar)) throw new Unknown();
     };
     add(node);
     eachBelow(node, (n) => {
@@ -131,7 +132,7 @@ function analyse({ pcVar, sw, handler }: Dispatch, temps: Array<{ name: string; 
   };
 
   // the catch: its reads, and every case it routes to, are live wherever something may throw
-  const handlerReads = reads(handler);
+  const handlerReads = reads(handler, false);
   const handlerTargets: number[] = [];
   const negPc = (e: t.Node) => e.type === 'UnaryExpression' && e.operator === '-' && e.argument.type === 'Identifier' && e.argument.name === pcVar;
   const scanHandler = (node: t.Node): void => {
@@ -180,7 +181,7 @@ function analyse({ pcVar, sw, handler }: Dispatch, temps: Array<{ name: string; 
     for (const s of list) {
       pcAt.push(pc);
       const r = pcAssigned(s);
-      if (r !== null) pc = pcLiteral(r);
+      if (r !== null) pc = pcValue(r);
     }
     let live = after;
     for (let j = list.length - 1; j >= 0; j--) live = stmtLive(list[j], live, pcAt[j]);
@@ -189,7 +190,11 @@ function analyse({ pcVar, sw, handler }: Dispatch, temps: Array<{ name: string; 
   const stmtLive = (s: t.Statement, after: number, pcBefore: number | null): number => {
     switch (s.type) {
       case 'ExpressionStatement': {
-        if (pcAssigned(s) !== null) return after;
+        const r = pcAssigned(s);
+        if (r !== null) {
+          pcValue(r);
+          return after;
+        }
         const e = s.expression;
         if (e.type === 'AssignmentExpression' && e.operator === '=' && e.left.type === 'Identifier' && bit.has(e.left.name)) {
           return ((after & ~bit.get(e.left.name)!) | reads(e.right) | thrown) >>> 0;
