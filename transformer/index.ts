@@ -64,6 +64,7 @@ interface Stub {
 class ModuleWalk implements WalkFindings {
   nested = false;
   evalCalls = 0;
+  readonly holding = new Set<t.Node>();
 
   constructor(
     readonly names: Set<string>,
@@ -172,9 +173,9 @@ export function transform(code: string, id: string, options: TransformOptions = 
   // the top-level statements as parsed, and those that hold a marked function (the rest is
   // printed by copying its text)
   const original = [...ast.program.body];
-  const changedStatements = new Set<t.Node>();
   const walk = new ModuleWalk(used, stubs, moduleDirectives.length > 0, { diagnostics, file: id, source: code });
-  for (const s of original) if (walk.walk(s, false, false, false)) changedStatements.add(s);
+  for (const s of original) if (walk.walk(s, false, false, false)) walk.holding.add(s);
+  const changedStatements = walk.holding;
   // the next suffix to try per base name (names are only ever added, so a taken suffix stays taken)
   const nextSuffix = new Map<string, number>();
   const unique = (base: string): string => {
