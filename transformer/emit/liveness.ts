@@ -7,9 +7,11 @@
  * Computed per function right after it is assembled, on its own dispatch (the `switch ($pc)`
  * and the `catch` block of `$loop: for (;;) try { ... } catch { ... }`), read backwards case by
  * case to a fixed point: a plain `$tN = e;` at the top of a case's statement list kills `$tN`;
- * any other mention of a temporary counts as a read; `$pc = X; continue $loop` and a
- * suspension (`break $save`, resumed at the last `$pc = X`) are edges to case X; anything in
- * the try may throw into the catch, whose reads and `$pc = X` targets are live everywhere.
+ * any other mention of a temporary counts as a read; `$pc = X; continue $loop` and a labelled
+ * `break` (resumed at the last `$pc = X`) are edges to case X; anything in the try may throw
+ * into the catch, whose reads and `$pc = X` targets are live everywhere. A call site's own
+ * suspension is written as text (`$pc = N; if (rt.u !== 0) break $save`, lower/callsite.ts) and
+ * reads no temporary; its edge goes to the value entry N, the case that follows it anyway.
  * Whatever it does not recognise (another jump shape, a computed `$pc`) gives no answer, and
  * the function's metadata then has no `live`: snapshots keep every temporary (unknown never
  * means dead).

@@ -38,13 +38,13 @@ function emitRawCallSite(ctx: FunctionContext, shape: CallShape): void {
   const retry = ctx.newLabel('retry');
   const value = ctx.newLabel('value');
   em.mark(retry);
-  const pc = () => t.identifier(names.pc);
-  em.emit(t.expressionStatement(t.assignmentExpression('=', pc(), em.ref(value, true))));
+  // the fixed parts are written as text (nothing after them in this state reads $pc, and the
+  // save block they break to resumes at the value entry that follows)
+  em.emitText(value, (n) => `${names.pc} = -${n}`);
   em.emit(t.expressionStatement(t.assignmentExpression('=', ctx.rtMember('tok'), shape.token)));
   em.emit(t.expressionStatement(t.assignmentExpression('=', t.identifier(names.value), shape.call)));
-  em.emit(t.expressionStatement(t.assignmentExpression('=', pc(), em.ref(value))));
   // unwinding: every call site leaves through the function's one save block ($pc holds its resume point)
-  em.emit(t.ifStatement(t.binaryExpression('!==', ctx.rtMember('u'), t.numericLiteral(0)), t.breakStatement(t.identifier(names.save))));
+  em.emitText(value, (n) => `${names.pc} = ${n}; if (${names.rt}.u !== 0) break ${names.save}`);
   em.mark(value);
   ctx.callSites.push({ retry, value, loc: ctx.currentLoc });
 }
