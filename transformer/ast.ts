@@ -47,3 +47,17 @@ export const labeledStatement: typeof T.labeledStatement = (label, body) => ({ t
 export const variableDeclaration: typeof T.variableDeclaration = (kind, declarations) =>
   ({ type: 'VariableDeclaration', kind, declarations }) as T.VariableDeclaration;
 export const variableDeclarator: typeof T.variableDeclarator = (id, init = null) => ({ type: 'VariableDeclarator', id, init }) as T.VariableDeclarator;
+
+/**
+ * Statements the compiler writes as text: the fixed shapes around every compiled function
+ * (restoring and saving a frame record, the stack-overflow spill in the dispatch's `catch`).
+ * They would be hundreds of nodes per function to build, walk and print; as text they cost
+ * one node. `@babel/generator` prints an identifier's name as it is, and the statement's own
+ * `;` ends the text, so `code` must be statements whose last one lacks its `;` and no line
+ * breaks (a source map then maps the whole line to one place). Nothing in the compiler reads
+ * them again: they must not declare anything that other code refers to, and must not hold
+ * the user's code.
+ */
+export function rawStatements(code: string): T.ExpressionStatement {
+  return expressionStatement(identifier(code));
+}

@@ -13,6 +13,7 @@ import { FunctionContext, type Names } from './lower/context.js';
 import { lowerStatements } from './lower/statements.js';
 import { assemble, frameKey, frameLocals } from './emit/assemble.js';
 import { buildMeta } from './emit/meta.js';
+import { temporaryLiveness } from './emit/liveness.js';
 
 export interface FileState extends PrepareEnv {
   runtimeName: string;
@@ -24,8 +25,8 @@ export interface FileState extends PrepareEnv {
   moduleId: string;
   /** function ids and layouts compiled in this file */
   functions: CompiledInfo[];
-  /** module-level metadata constants to emit after the runtime import */
-  metas: t.Statement[];
+  /** module-level metadata constants to emit after the runtime import: constant name, function id, declaration */
+  metas: { name: string; id: string; statement: t.Statement }[];
   /** registrations of hoisted functions, emitted after the metadata */
   registrations: t.Statement[];
 }
@@ -136,14 +137,18 @@ export function compileFunction(path: NodePath<t.Function>, file: FileState): vo
     metaName,
     markedByMeta: prepared.markedByMeta,
   };
-  const stmts = assemble(assembleInput);
-  fn.node.body = t.blockStatement(stmts);
+  const { statements, dispatch } = assemble(assembleInput);
+  fn.node.body = t.blockStatement(statements);
   const id = `${file.moduleId}#${prepared.qualifiedName}`;
   const line = fn.node.loc?.start.line ?? 0;
   const column = fn.node.loc?.start.column ?? 0;
   const locals = frameLocals(assembleInput);
-  const meta = buildMeta({ id, name: prepared.qualifiedName.split('/').pop()!, file: file.moduleId, line, column, locals, originalNames: layout.originalNames, ctx });
-  file.metas.push(t.variableDeclaration('const', [t.variableDeclarator(t.identifier(metaName), meta.node)]));
+  const tempSet = new Set(ctx.temps);
+  const temps = locals.flatMap((name, slot) => (tempSet.has(name) ? [{ name, slot }] : []));
+  const pcs = ctx.callSites.flatMap((c) => [c.retry.id, c.value.id]).sort((a, b) => a - b);
+  const live = temporaryLiveness(dispatch, temps, pcs);
+  const meta = buildMeta({ id, name: prepared.qualifiedName.split('/').pop()!, file: file.moduleId, line, column, locals, originalNames: layout.originalNames, ctx, usesThis: prepared.usesThis, live });
+  file.metas.push({ name: metaName, id, statement: t.rawStatements(`const ${metaName} = ${meta.code}`) });
   registerIfNamed(fn, prepared.self, metaName, file);
   file.functions.push({
     id,

@@ -52,6 +52,8 @@ export interface WalkFindings {
   nested: boolean;
   /** calls of something named `eval` whose nearest function is marked (need a scope to judge) */
   evalCalls: number;
+  /** the top-level statements that hold a marked function (or a misplaced marker) */
+  holding: ReadonlySet<t.Node>;
 }
 
 /**
@@ -71,6 +73,10 @@ export function scanMarked(ast: t.File, traverse: Traverse, env: PrepareEnv, wal
   // marked functions whose subtree is being visited (the innermost last)
   const open: t.Function[] = [];
   traverse(ast, {
+    // (the scope crawl has seen every statement; the scan only needs those with marked functions)
+    Statement(p: NodePath<t.Statement>) {
+      if (p.parent.type === 'Program' && !walked.holding.has(p.node)) p.skip();
+    },
     Function: {
       enter(p: NodePath<t.Function>) {
         if (!hasDirective(p.node)) return;

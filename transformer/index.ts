@@ -64,6 +64,7 @@ interface Stub {
 class ModuleWalk implements WalkFindings {
   nested = false;
   evalCalls = 0;
+  readonly holding = new Set<t.Node>();
 
   constructor(
     readonly names: Set<string>,
@@ -101,9 +102,12 @@ class ModuleWalk implements WalkFindings {
     let contains = false;
     for (const key of keys) {
       const child = (node as any)[key];
+      if (child === null || typeof child !== 'object') continue;
       if (Array.isArray(child)) {
         for (const c of child) if (c !== null && typeof c === 'object' && typeof c.type === 'string' && this.walk(c, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
-      } else if (child !== null && typeof child === 'object' && typeof child.type === 'string' && this.walk(child, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
+      } else if (typeof child.type === 'string' && this.walk(child, childInMarked, childFnMarked, childOwnerMarked)) contains = true;
+      // types outside marked functions decide nothing either (their names are collected above)
+      if (!childInMarked && TYPE_KEYS.has(key)) this.setAsideType(node, key, child);
     }
     if (type === 'ExpressionStatement' && t.isStringLiteral((node as t.ExpressionStatement).expression, { value: DIRECTIVE })) {
       this.report('SL1006', node);
@@ -122,10 +126,19 @@ class ModuleWalk implements WalkFindings {
     return false;
   }
 
+  private setAsideType(node: t.Node, key: string, value: any): void {
+    this.stubs.push({ node, key, value });
+    // a TS node's own type is required: an empty stand-in; elsewhere types are optional
+    (node as any)[key] = node.type.startsWith('TS') && key === 'typeAnnotation' ? t.tsAnyKeyword() : null;
+  }
+
   private report(code: 'SL1003' | 'SL1006', node: t.Node): void {
     this.env.diagnostics.push(makeDiagnostic(code, this.env.file, this.env.source, node.loc));
   }
 }
+
+/** Keys of type annotations, type parameters and type arguments (never values). */
+const TYPE_KEYS = new Set(['typeAnnotation', 'returnType', 'typeParameters', 'superTypeParameters', 'typeArguments', 'implements']);
 
 /** An arrow or function expression passed to a call becomes a tasklet function (not async or generator ones). */
 function markInlineCallback(arg: t.Node): void {
@@ -160,9 +173,9 @@ export function transform(code: string, id: string, options: TransformOptions = 
   // the top-level statements as parsed, and those that hold a marked function (the rest is
   // printed by copying its text)
   const original = [...ast.program.body];
-  const changedStatements = new Set<t.Node>();
   const walk = new ModuleWalk(used, stubs, moduleDirectives.length > 0, { diagnostics, file: id, source: code });
-  for (const s of original) if (walk.walk(s, false, false, false)) changedStatements.add(s);
+  for (const s of original) if (walk.walk(s, false, false, false)) walk.holding.add(s);
+  const changedStatements = walk.holding;
   // the next suffix to try per base name (names are only ever added, so a taken suffix stays taken)
   const nextSuffix = new Map<string, number>();
   const unique = (base: string): string => {
@@ -233,7 +246,7 @@ export function transform(code: string, id: string, options: TransformOptions = 
     ast.program.body.unshift(
       t.importDeclaration(specifiers, t.stringLiteral(options.runtimeModule ?? 'stackless/internal')),
       t.variableDeclaration('const', aliases),
-      ...file.metas,
+      ...file.metas.map((m) => m.statement),
       ...file.registrations,
     );
   }

@@ -8,14 +8,30 @@ import * as t from '../ast.js';
 export function writtenNames(nodes: t.Node[], into = new Set<string>()): Set<string> {
   for (const node of nodes)
     t.traverseFast(node, (n) => {
+      // (compared by type: this runs on every node of every compiled function)
       let target: t.Node | null | undefined = null;
-      if (t.isAssignmentExpression(n)) target = n.left;
-      else if (t.isUpdateExpression(n)) target = n.argument;
-      else if (t.isForXStatement(n)) target = n.left;
-      else if (t.isVariableDeclarator(n)) target = n.id;
-      else if (t.isCatchClause(n)) target = n.param;
+      switch (n.type) {
+        case 'AssignmentExpression':
+          target = n.left;
+          break;
+        case 'UpdateExpression':
+          target = n.argument;
+          break;
+        case 'ForInStatement':
+        case 'ForOfStatement':
+          target = n.left;
+          break;
+        case 'VariableDeclarator':
+          target = n.id;
+          break;
+        case 'CatchClause':
+          target = n.param;
+          break;
+        default:
+          return;
+      }
       if (!target) return;
-      if (t.isIdentifier(target)) into.add(target.name);
+      if (target.type === 'Identifier') into.add(target.name);
       else for (const name of Object.keys(t.getBindingIdentifiers(target))) into.add(name);
     });
   return into;

@@ -16,6 +16,7 @@ import * as t from '../ast.js';
 import type { FunctionContext } from '../lower/context.js';
 import { exceptionRoutes } from '../lower/tries.js';
 import { writtenNames } from '../analyze/writes.js';
+import type { Dispatch } from './liveness.js';
 
 export interface AssembleInput {
   ctx: FunctionContext;
@@ -50,7 +51,7 @@ export function frameLocals(input: AssembleInput): string[] {
   ];
 }
 
-export function assemble(input: AssembleInput): t.Statement[] {
+export function assemble(input: AssembleInput): { statements: t.Statement[]; dispatch: Dispatch } {
   const { ctx, params, self } = input;
   const n = ctx.names;
   const id = (name: string) => t.identifier(name);
@@ -59,134 +60,57 @@ export function assemble(input: AssembleInput): t.Statement[] {
   /** locals some state (or the exception routing) assigns; filled before the save code is built */
   const written = new Set<string>();
   const hasTry = ctx.tries.length > 0;
+  const rtName = n.rt;
+  const selfName = self && t.isIdentifier(self) ? self.name : null;
+  const selfCode = self ? codeOf(self) : null;
   // "was I entered from ordinary code?", evaluated only while unwinding
-  const mismatch = (): t.Expression | null =>
-    input.markedByMeta
-      ? t.logicalExpression(
-          '||',
-          t.binaryExpression('===', id(n.token), t.nullLiteral()),
-          t.binaryExpression('!==', t.memberExpression(id(n.token), rt('tagKey'), true), id(input.metaName)),
-        )
-      : self
-        ? t.binaryExpression('!==', id(n.token), t.cloneNode(self))
-        : null;
-
-  const record = (pc: t.Expression) =>
-    t.objectExpression([
-      t.objectProperty(id('f'), self && t.isIdentifier(self) ? t.cloneNode(self) : id(n.token)),
-      t.objectProperty(id('pc'), pc),
-      t.objectProperty(id('up'), t.nullLiteral()),
-      t.objectProperty(id('m'), id(input.metaName)),
-      ...(input.usesThis ? [t.objectProperty(id('th'), t.thisExpression())] : []),
-      ...locals.map((l) => t.objectProperty(id(frameKey(l)), id(l))),
-    ]);
-  // unwinding: link this frame's record above the caller's, then return
-  const saveStatements = (pc: t.Expression): t.Statement[] => {
-    // a resumed activation refills the record it was restored from (the runtime drops it
-    // on resume) instead of allocating a new one: less garbage per switch
-    const rec = () => id(n.record);
-    const refill = [
-      t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id('pc')), t.cloneNode(pc))),
-      t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id('up')), t.nullLiteral())),
-      // a local no state writes (a parameter never reassigned) still holds what the record holds
-      ...locals.filter((l) => written.has(l)).map((l) => t.expressionStatement(t.assignmentExpression('=', t.memberExpression(rec(), id(frameKey(l))), id(l)))),
-    ];
-    const fill = t.ifStatement(
-      t.binaryExpression('===', rec(), t.nullLiteral()),
-      t.expressionStatement(t.assignmentExpression('=', rec(), record(pc))),
-      t.blockStatement(refill),
-    );
+  const mismatchCode = input.markedByMeta ? `${n.token} === null || ${n.token}[${rtName}.tagKey] !== ${input.metaName}` : selfCode !== null ? `${n.token} !== ${selfCode}` : null;
+  // unwinding ($pc holds the resume point): fill the record, link it above the caller's, return it
+  const saveCode = (): string => {
+    const rec = n.record;
+    const fields = [`f: ${selfName ?? n.token}`, `pc: ${n.pc}`, 'up: null', `m: ${input.metaName}`];
+    if (input.usesThis) fields.push('th: this');
+    for (const l of locals) fields.push(frameKey(l) === l ? l : `${frameKey(l)}: ${l}`);
+    // a resumed activation refills the record it was restored from (the runtime drops it on
+    // resume) instead of allocating a new one: less garbage per switch. A local no state
+    // writes (a parameter never reassigned) still holds what the record holds.
+    const refill = [`${rec}.pc = ${n.pc};`, `${rec}.up = null;`];
+    for (const l of locals) if (written.has(l)) refill.push(`${rec}.${frameKey(l)} = ${l};`);
+    let code = `if (${rec} === null) ${rec} = { ${fields.join(', ')} }; else { ${refill.join(' ')} } `;
     // the call returned the callee's record while unwinding (undefined from the primitive
     // that suspended, or after a spill started here): link it below this one, or this is
     // the innermost record of the chain. No store into the long-lived `rt` per frame.
-    const link = t.ifStatement(
-      t.binaryExpression('!==', id(n.value), id('undefined')),
-      t.expressionStatement(t.assignmentExpression('=', t.memberExpression(id(n.value), id('up')), rec())),
-      t.expressionStatement(t.assignmentExpression('=', rt('inner'), rec())),
-    );
-    const out: t.Statement[] = [t.blockStatement([fill, link])];
-    const m = mismatch();
-    if (m) {
+    code += `if (${n.value} !== undefined) ${n.value}.up = ${rec}; else ${rtName}.inner = ${rec}; `;
+    if (mismatchCode !== null) {
       // entered from ordinary code: nobody below will save, so the frames above are driven
       // from here and this activation carries on in place with its call's outcome
-      out.push(
-        t.ifStatement(
-          m,
-          t.blockStatement([
-            t.expressionStatement(t.assignmentExpression('=', id(n.value), t.callExpression(rt('boundaryHere'), [rec()]))),
-            t.ifStatement(
-              t.binaryExpression('!==', rt('rk'), t.numericLiteral(0)),
-              hasTry ? t.expressionStatement(t.assignmentExpression('=', id(n.resumeThrow), t.numericLiteral(1))) : t.throwStatement(id(n.value)),
-            ),
-            t.continueStatement(id(n.resume)),
-          ]),
-        ),
-      );
+      const onThrow = hasTry ? `${n.resumeThrow} = 1;` : `throw ${n.value};`;
+      code += `if (${mismatchCode}) { ${n.value} = ${rtName}.boundaryHere(${rec}); if (${rtName}.rk !== 0) ${onThrow} continue ${n.resume}; } `;
     }
-    out.push(t.returnStatement(rec()));
-    return out;
+    return `${code}return ${rec}`;
   };
-  // every call site leaves through one shared save block ($pc already holds its resume point)
-  const saveLabel = id(n.save);
-  for (const s of ctx.saves) s.block.body.push(t.breakStatement(t.cloneNode(saveLabel)));
 
-  // the last state falls off the end of the function
-  ctx.em.emit(t.returnStatement());
+  // the last state falls off the end of the function (unless it ends in a jump already)
+  const lastState = ctx.em.states[ctx.em.states.length - 1]!.body;
+  const lastStmt = lastState[lastState.length - 1];
+  if (lastStmt === undefined || !(t.isReturnStatement(lastStmt) || t.isThrowStatement(lastStmt) || t.isContinueStatement(lastStmt))) ctx.em.emit(t.returnStatement());
 
   const err = id('$error');
-  const notBoundary = (e: t.Expression): t.Expression => {
-    const m = mismatch();
-    return m ? t.logicalExpression('&&', e, t.unaryExpression('!', t.parenthesizedExpression(m))) : e;
-  };
+  const overflow = `$error instanceof RangeError && $error.message === "Maximum call stack size exceeded"`;
+  // a call that never entered its callee because the stack was full: spill to the heap and
+  // retry it (a frame entered from ordinary code does not spill: its stack is not ours to empty)
+  let spill = `if (${n.pc} < 0 && $error instanceof RangeError && $error !== ${rtName}.spent && $error.message === "Maximum call stack size exceeded"`;
+  spill += mismatchCode !== null ? ` && !(${mismatchCode})) ` : ') ';
+  // this frame is the innermost of the spill (nothing below it to link), resumed at the retry entry
+  spill += `{ ${rtName}.u = 2; ${n.value} = undefined; ${n.pc} = -${n.pc} - 1; break ${n.save}; } if (${n.pc} < 0) ${n.pc} = -${n.pc}`;
+  // still in the entry state, which changes nothing outside this activation: the call
+  // that entered it may simply be made again, so let the caller spill and retry it
+  if (entryIsPure(ctx.em.states[0]!.body, new Set(locals))) spill += `; if (${n.pc} === 0 && ${overflow}) throw $error`;
   const catchBody: t.Statement[] = [
-    // a call that never entered its callee because the stack was full: spill to the heap and retry it
-    t.ifStatement(
-      t.binaryExpression('<', id(n.pc), t.numericLiteral(0)),
-      t.blockStatement([
-        t.ifStatement(
-          t.logicalExpression(
-            '&&',
-            t.logicalExpression(
-              '&&',
-              t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')),
-              t.binaryExpression('!==', t.cloneNode(err), rt('spent')),
-            ),
-            // (a frame entered from ordinary code does not spill: its stack is not ours to empty)
-            notBoundary(t.binaryExpression('===', t.memberExpression(t.cloneNode(err), id('message')), t.stringLiteral('Maximum call stack size exceeded'))),
-          ),
-          t.blockStatement([
-            t.expressionStatement(t.assignmentExpression('=', rt('u'), t.numericLiteral(2))),
-            // this frame is the innermost of the spill (nothing below it to link), resumed at the retry entry
-            t.expressionStatement(t.assignmentExpression('=', id(n.value), id('undefined'))),
-            t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.binaryExpression('-', t.unaryExpression('-', id(n.pc)), t.numericLiteral(1)))),
-            t.breakStatement(t.cloneNode(saveLabel)),
-          ]),
-        ),
-        t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.unaryExpression('-', id(n.pc)))),
-      ]),
-    ),
-    // still in the entry state, which changes nothing outside this activation: the call
-    // that entered it may simply be made again, so let the caller spill and retry it
-    ...(entryIsPure(ctx.em.states[0]!.body, new Set(locals))
-      ? [
-          t.ifStatement(
-            t.logicalExpression(
-              '&&',
-              t.binaryExpression('===', id(n.pc), t.numericLiteral(0)),
-              t.logicalExpression(
-                '&&',
-                t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')),
-                t.binaryExpression('===', t.memberExpression(t.cloneNode(err), id('message')), t.stringLiteral('Maximum call stack size exceeded')),
-              ),
-            ),
-            t.throwStatement(t.cloneNode(err)),
-          ),
-        ]
-      : []),
+    t.rawStatements(spill),
     ...exceptionRoutes(ctx, err),
     // not ours to retry any more: a caller must not re-run a call that did run
-    t.ifStatement(t.binaryExpression('instanceof', t.cloneNode(err), id('RangeError')), t.expressionStatement(t.assignmentExpression('=', rt('spent'), t.cloneNode(err)))),
-    t.throwStatement(t.cloneNode(err)),
+    t.rawStatements(`if ($error instanceof RangeError) ${rtName}.spent = $error; throw $error`),
   ];
 
   const cases = ctx.em.states.map((s) => t.switchCase(t.numericLiteral(s.label.id), s.body));
@@ -205,33 +129,24 @@ export function assemble(input: AssembleInput): t.Statement[] {
       ),
     );
   }
-  tryBlock.push(t.switchStatement(id(n.pc), cases));
+  const sw = t.switchStatement(id(n.pc), cases);
+  tryBlock.push(sw);
+  const handler = t.blockStatement(catchBody);
   const dispatch = t.labeledStatement(
-    saveLabel,
+    id(n.save),
     t.blockStatement([
       t.labeledStatement(
         id(n.loop),
-        t.forStatement(null, null, null, t.blockStatement([t.tryStatement(t.blockStatement(tryBlock), t.catchClause(err, t.blockStatement(catchBody)))])),
+        t.forStatement(null, null, null, t.blockStatement([t.tryStatement(t.blockStatement(tryBlock), t.catchClause(err, handler))])),
       ),
     ]),
   );
 
   // entry: restore a frame record, or start fresh
-  const f = id(n.frame);
-  const restore: t.Statement[] = [
-    t.variableDeclaration('const', [t.variableDeclarator(f, rt('rf'))]),
-    t.expressionStatement(t.assignmentExpression('=', rt('rf'), t.nullLiteral())),
-    t.expressionStatement(t.assignmentExpression('=', id(n.record), id(n.frame))),
-    ...locals.map((l) => t.expressionStatement(t.assignmentExpression('=', id(l), t.memberExpression(id(n.frame), id(frameKey(l)))))),
-    t.expressionStatement(t.assignmentExpression('=', id(n.pc), t.memberExpression(id(n.frame), id('pc')))),
-    t.expressionStatement(t.assignmentExpression('=', id(n.value), rt('rv'))),
-    t.ifStatement(
-      t.binaryExpression('!==', rt('rk'), t.numericLiteral(0)),
-      hasTry
-        ? t.expressionStatement(t.assignmentExpression('=', id(n.resumeThrow), t.numericLiteral(1)))
-        : t.throwStatement(id(n.value)),
-    ),
-  ];
+  const f = n.frame;
+  let restore = `const ${f} = ${rtName}.rf; ${rtName}.rf = null; ${n.record} = ${f}; `;
+  for (const l of locals) restore += `${l} = ${f}.${frameKey(l)}; `;
+  restore += `${n.pc} = ${f}.pc; ${n.value} = ${rtName}.rv; if (${rtName}.rk !== 0) ${hasTry ? `${n.resumeThrow} = 1` : `throw ${n.value}`}`;
   const fresh: t.Statement[] = [];
   const env = ctx.layout.env;
   if (env) {
@@ -253,7 +168,7 @@ export function assemble(input: AssembleInput): t.Statement[] {
     fresh.push(t.expressionStatement(t.assignmentExpression('=', id(input.newTargetLocal), t.metaProperty(id('new'), id('target')))));
 
   const declared = [n.pc, n.value, ...locals.filter((l) => !params.includes(l)), ...(hasTry ? [n.resumeThrow] : []), n.record];
-  return [
+  const statements = [
     t.variableDeclaration('const', [t.variableDeclarator(id(n.token), rt('tok'))]),
     // consumed: a later call from ordinary code must not find this function's name here
     t.expressionStatement(t.assignmentExpression('=', rt('tok'), t.nullLiteral())),
@@ -263,10 +178,11 @@ export function assemble(input: AssembleInput): t.Statement[] {
         t.variableDeclarator(id(name), name === n.pc || name === n.resumeThrow ? t.numericLiteral(0) : name === n.record ? t.nullLiteral() : null),
       ),
     ),
-    t.ifStatement(t.binaryExpression('!==', rt('rf'), t.nullLiteral()), t.blockStatement(restore), fresh.length ? t.blockStatement(fresh) : null),
+    t.ifStatement(t.binaryExpression('!==', rt('rf'), t.nullLiteral()), t.blockStatement([t.rawStatements(restore)]), fresh.length ? t.blockStatement(fresh) : null),
     // the outer loop re-enters the dispatch loop after driving the frames above a boundary
-    t.labeledStatement(id(n.resume), t.forStatement(null, null, null, t.blockStatement([dispatch, ...saveStatements(id(n.pc))]))),
+    t.labeledStatement(id(n.resume), t.forStatement(null, null, null, t.blockStatement([dispatch, t.rawStatements(saveCode())]))),
   ];
+  return { statements, dispatch: { pcVar: n.pc, sw, handler } };
 }
 
 
@@ -299,4 +215,24 @@ function entryIsPure(stmts: t.Statement[], locals: Set<string>): boolean {
     return false;
   };
   return stmts.every(pureStmt);
+}
+
+/** The text of the expressions a function names itself by (analyze/prepare.ts `self`). */
+function codeOf(e: t.Node): string {
+  switch (e.type) {
+    case 'Identifier':
+      return e.name;
+    case 'ThisExpression':
+      return 'this';
+    case 'PrivateName':
+      return `#${e.id.name}`;
+    case 'StringLiteral':
+      return JSON.stringify(e.value);
+    case 'MemberExpression':
+      return e.computed ? `${codeOf(e.object)}[${codeOf(e.property)}]` : `${codeOf(e.object)}.${codeOf(e.property)}`;
+    case 'CallExpression':
+      return `${codeOf(e.callee)}(${e.arguments.map(codeOf).join(', ')})`;
+    default:
+      throw new Error(`internal: a function names itself by a ${e.type}`);
+  }
 }

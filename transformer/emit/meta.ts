@@ -4,7 +4,6 @@
  * to show frames (`tasklet.frames`, logical stack traces) and snapshots use its
  * id and fingerprint to find the function again and to refuse changed code.
  */
-import * as t from '../ast.js';
 import type { FunctionContext } from '../lower/context.js';
 import { frameKey } from './assemble.js';
 
@@ -17,6 +16,10 @@ export interface MetaInput {
   locals: string[];
   originalNames: Map<string, string>;
   ctx: FunctionContext;
+  /** whether the records save `this` (restore checks a frame's slot count exactly) */
+  usesThis: boolean;
+  /** resume point -> slots of the temporaries live there (emit/liveness.ts), when known */
+  live: Map<number, number[]> | null;
 }
 
 /** FNV-1a, 32 bit, as 8 hex digits: stable across runs and machines. */
@@ -29,7 +32,8 @@ export function fingerprintOf(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
-export function buildMeta(input: MetaInput): { node: t.ObjectExpression; fingerprint: string } {
+/** The metadata object literal, as text, and the function's fingerprint. */
+export function buildMeta(input: MetaInput): { code: string; fingerprint: string } {
   const { ctx } = input;
   const locals = input.locals.map((l) => [frameKey(l), input.originalNames.get(l) ?? l] as const);
   // resume point -> [line, column] of the call it stands for
@@ -43,18 +47,11 @@ export function buildMeta(input: MetaInput): { node: t.ObjectExpression; fingerp
   // the layout a saved frame depends on: its locals and its resume points
   const layout = JSON.stringify([locals.map((l) => l[0]), ctx.em.count, ctx.callSites.map((c) => c.value.id), ctx.tries.map((r) => [r.start.id, r.catchLabel?.id ?? -1, r.finallyLabel?.id ?? -1, r.after.id])]);
   const fingerprint = fingerprintOf(layout);
-  const str = (v: string) => t.stringLiteral(v);
-  const num = (v: number) => t.numericLiteral(v);
-  const node = t.objectExpression([
-    t.objectProperty(t.identifier('id'), str(input.id)),
-    t.objectProperty(t.identifier('name'), str(input.name)),
-    t.objectProperty(t.identifier('file'), str(input.file)),
-    t.objectProperty(t.identifier('line'), num(input.line)),
-    t.objectProperty(t.identifier('column'), num(input.column)),
-    t.objectProperty(t.identifier('fp'), str(fingerprint)),
-    t.objectProperty(t.identifier('states'), num(ctx.em.count)),
-    t.objectProperty(t.identifier('locals'), t.arrayExpression(locals.map(([k, n]) => t.arrayExpression([str(k), str(n)])))),
-    t.objectProperty(t.identifier('pcs'), t.arrayExpression(pcs.flat().map(num))),
-  ]);
-  return { node, fingerprint };
+  // written as text (one node to print; nothing in the compiler reads it again)
+  const str = JSON.stringify;
+  let code = `{ id: ${str(input.id)}, name: ${str(input.name)}, file: ${str(input.file)}, line: ${input.line}, column: ${input.column}, fp: "${fingerprint}", states: ${ctx.em.count}`;
+  code += `, locals: [${locals.map(([k, n]) => `[${str(k)}, ${str(n)}]`).join(', ')}], pcs: [${pcs.flat().join(', ')}], th: ${input.usesThis ? 1 : 0}`;
+  if (input.live !== null) code += `, live: { ${[...input.live].map(([pc, slots]) => `${pc}: [${slots.join(', ')}]`).join(', ')} }`;
+  code += ' }';
+  return { code, fingerprint };
 }

@@ -5,7 +5,7 @@
  * call returned, its value is in `$v`).
  *
  *     case R: $pc = -N; rt.tok = callee; $v = call;
- *             $pc = N; if (rt.u !== 0) { <save frame N>; return; }
+ *             $pc = N; if (rt.u !== 0) break $save;   // the save block saves frame N
  *     case N: ...
  */
 import * as t from '../ast.js';
@@ -38,14 +38,13 @@ function emitRawCallSite(ctx: FunctionContext, shape: CallShape): void {
   const retry = ctx.newLabel('retry');
   const value = ctx.newLabel('value');
   em.mark(retry);
-  const pc = () => t.identifier(names.pc);
-  em.emit(t.expressionStatement(t.assignmentExpression('=', pc(), em.ref(value, true))));
+  // the fixed parts are written as text (nothing after them in this state reads $pc, and the
+  // save block they break to resumes at the value entry that follows)
+  em.emitText(value, (n) => `${names.pc} = -${n}`);
   em.emit(t.expressionStatement(t.assignmentExpression('=', ctx.rtMember('tok'), shape.token)));
   em.emit(t.expressionStatement(t.assignmentExpression('=', t.identifier(names.value), shape.call)));
-  em.emit(t.expressionStatement(t.assignmentExpression('=', pc(), em.ref(value))));
-  const save = t.blockStatement([]);
-  ctx.saves.push({ block: save, value });
-  em.emit(t.ifStatement(t.binaryExpression('!==', ctx.rtMember('u'), t.numericLiteral(0)), save));
+  // unwinding: every call site leaves through the function's one save block ($pc holds its resume point)
+  em.emitText(value, (n) => `${names.pc} = ${n}; if (${names.rt}.u !== 0) break ${names.save}`);
   em.mark(value);
   ctx.callSites.push({ retry, value, loc: ctx.currentLoc });
 }

@@ -71,8 +71,6 @@ export class FunctionContext {
   readonly callSites: { retry: Label; value: Label; loc: t.SourceLocation | null }[] = [];
   /** source position of what is being lowered, recorded for each call site */
   currentLoc: t.SourceLocation | null = null;
-  /** placeholders for the save code, filled once every local is known */
-  readonly saves: { block: t.BlockStatement; value: Label }[] = [];
   private tempCounter = 0;
 
   constructor(

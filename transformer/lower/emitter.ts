@@ -17,6 +17,13 @@ interface PcRef {
   label: Label;
 }
 
+/** Statements written as text that name a label, written once the label has its number. */
+interface TextRef {
+  node: t.Identifier;
+  label: Label;
+  text: (id: number) => string;
+}
+
 export interface State {
   label: Label;
   body: t.Statement[];
@@ -27,6 +34,7 @@ export class Emitter {
   private current: t.Statement[];
   private nextId = 0;
   private refs: PcRef[] = [];
+  private texts: TextRef[] = [];
 
   constructor(readonly pc: t.Identifier, readonly loopLabel: t.Identifier) {
     const entry = new Label('entry');
@@ -55,6 +63,13 @@ export class Emitter {
     return node;
   }
 
+  /** Statements written as text (see `rawStatements`) that need `label`'s number. */
+  emitText(label: Label, text: (id: number) => string): void {
+    const stmt = t.rawStatements('');
+    this.texts.push({ node: stmt.expression as t.Identifier, label, text });
+    this.emit(stmt);
+  }
+
   setPc(label: Label): void {
     this.emit(t.expressionStatement(t.assignmentExpression('=', t.identifier(this.pc.name), this.ref(label))));
   }
@@ -78,6 +93,10 @@ export class Emitter {
     for (const r of this.refs) {
       if (r.label.id === -1) throw new Error(`internal: label ${r.label.hint} referenced but never placed`);
       r.literal.value = r.label.id;
+    }
+    for (const r of this.texts) {
+      if (r.label.id === -1) throw new Error(`internal: label ${r.label.hint} referenced but never placed`);
+      r.node.name = r.text(r.label.id);
     }
   }
 
