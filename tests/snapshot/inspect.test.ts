@@ -67,6 +67,23 @@ describe('stackless inspect', () => {
     expect(out).toMatch(/closure factories:\n {2}tests\/snapshot\/inspect\.test\.ts#looper\/add \(fingerprint [0-9a-f]{8}\)/);
   });
 
+  it('prints packed tasklets (a snapshot of 40 of one shape) like plain ones', () => {
+    const ch = new Channel<string>();
+    const ts: Tasklet[] = Array.from({ length: 40 }, (_, i) => spawn(outerFn, ch, 100 + i));
+    run();
+    const data = snapshot(ch);
+    expect(data.packs?.length).toBe(1); // the 40 tasklets are one pack
+    const file = join(dir, 'packed.json');
+    writeFileSync(file, JSON.stringify(data));
+    for (const t of ts) t.kill();
+    const r = runNode([cliPath, 'inspect', file]);
+    expect(r.stderr).toBe('');
+    const out = r.stdout;
+    expect(out).toContain('40 tasklets, 1 channel');
+    expect(out).toMatch(/ {4}outerFn at tests\/snapshot\/inspect\.test\.ts:20:\d+\n {6}ch = <channel #0>\n {6}count = 139\n/);
+    expect(out).toMatch(/channel #0: balance -40, preference -1\n {2}queue: <tasklet #1> receiving, <tasklet #2> receiving, .*\.\.\. \(40 in all\)/);
+  });
+
   it('shows when a sleeper wakes', () => {
     const t = spawn(napper, 60_000);
     run();
