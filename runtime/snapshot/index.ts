@@ -18,7 +18,7 @@ export type { SnapshotData } from './format.js';
  * Throws SnapshotError (with a `code`) for a value that cannot be saved.
  */
 export function snapshot(...roots: unknown[]): SnapshotData {
-  return saveAll(roots).data;
+  return save(roots).data;
 }
 
 /**
@@ -26,6 +26,11 @@ export function snapshot(...roots: unknown[]): SnapshotData {
  * their copies). Not public: tests use it to retire the originals (every-point mode).
  */
 export function saveAll(roots: unknown[]): { data: SnapshotData; tasklets: Tasklet[] } {
+  const { data, saver } = save(roots);
+  return { data, tasklets: saver.queue.filter((o): o is Tasklet => o instanceof Tasklet) };
+}
+
+function save(roots: unknown[]): { data: SnapshotData; saver: Saver } {
   const s = new Saver();
   const enc: unknown[] = [];
   for (let i = 0; i < roots.length; i++) {
@@ -33,12 +38,10 @@ export function saveAll(roots: unknown[]): { data: SnapshotData; tasklets: Taskl
     enc.push(s.rootVal(roots[i]));
   }
   s.drain();
-  // the tasklets first (packing turns their entries into pack numbers)
-  const tasklets = s.queue.filter((o): o is Tasklet => o instanceof Tasklet);
   const packs = s.packs.finish(s.objs, s.undef);
   const data: SnapshotData = { format: FORMAT, version: VERSION, time: Date.now(), fns: s.fns, factories: s.factories, classes: s.classes, roots: enc, objs: s.objs };
   if (packs.length !== 0) data.packs = packs;
-  return { data, tasklets };
+  return { data, saver: s };
 }
 
 /**

@@ -59,6 +59,9 @@ export class Saver {
   readonly packs = new PackBuilder();
   /** The pack the last tasklet went into (the next one most likely goes there too). */
   lastPack: PackGroup | null = null;
+  /** The object val() encoded last outside a root's top level, and its encoding. */
+  private lastObj: unknown = undefined;
+  private lastEnc: unknown = undefined;
   /** [V_REF, i] per object index, made once: a million locals holding one channel share it. */
   private readonly refVals: Array<unknown[] | undefined> = [];
   private readonly fnIds = new Map<string, number>();
@@ -237,10 +240,20 @@ export class Saver {
         return this.fnVal(v);
       default: {
         if (v === null) return null;
+        // the object encoded last (a million locals holding one channel): its encoding again
+        if (v === this.lastObj && !this.root) return this.lastEnc;
         const name = builtinName(v) ?? (valueRegistry.size !== 0 ? this.moduleValue(v) : undefined);
-        if (name !== undefined) return [V_BUILTIN, name];
-        const i = this.ref(v as object);
-        return this.refVals[i] ?? (this.refVals[i] = [V_REF, i]);
+        let enc: unknown;
+        if (name !== undefined) enc = [V_BUILTIN, name];
+        else {
+          const i = this.ref(v as object);
+          enc = this.refVals[i] ?? (this.refVals[i] = [V_REF, i]);
+        }
+        if (!this.root) {
+          this.lastObj = v;
+          this.lastEnc = enc;
+        }
+        return enc;
       }
     }
   }
