@@ -103,3 +103,22 @@ describe('every kind of closure across processes', () => {
     });
   }
 });
+
+describe('tasklet packs across processes', () => {
+  const file = 'tests/snapshot/programs/crowd.ts';
+  const full = nodeOn(file, 'full');
+
+  it('the uninterrupted run finishes', () => {
+    expect(full.trim().split('\n')[0]).toBe('parked 250 + 50');
+    expect(full).toContain('50 gifts, last gift 49');
+  });
+
+  it('300 tasklets saved as packs, resumed in a fresh process: same output', () => {
+    const snap = join(dir, 'crowd.json');
+    const before = nodeOn(file, 'save', snap);
+    const data = JSON.parse(readFileSync(snap, 'utf8'));
+    expect(data.version).toBe(3);
+    expect(data.packs.length).toBeGreaterThanOrEqual(2);
+    expect(before + nodeOn(file, 'resume', snap)).toBe(full);
+  });
+});
