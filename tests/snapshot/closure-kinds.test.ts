@@ -405,3 +405,35 @@ describe('built-in iterators kept across a suspension', () => {
     expect(trips).toBe(5);
   });
 });
+
+class Shelf {
+  books = new Map([['dune', 1965], ['emma', 1815]]);
+  tags = ['old', 'new'];
+}
+let picks = 0;
+function pickNums(): number[] {
+  picks++;
+  return [4, 5, 6];
+}
+function shelfWalk(log: string[], shelf: Shelf, pick: () => number[]): string {
+  'use tasklet';
+  const it = shelf.books.entries(); // on a property, not a variable
+  const nums = pick().values(); // on a call's result
+  const tagIt = shelf.tags[Symbol.iterator]();
+  schedule();
+  log.push(JSON.stringify(it.next().value), String(nums.next().value));
+  schedule();
+  log.push(JSON.stringify([...it]), JSON.stringify([...nums]), String(tagIt.next().value));
+  return Object.prototype.toString.call(it);
+}
+
+describe('built-in iterators made on any expression', () => {
+  it('this.x.entries(), f().values(), o.xs[Symbol.iterator]() kept across suspensions: the object is evaluated once', () => {
+    picks = 0;
+    const mk = () => [[], new Shelf(), pickNums];
+    const { trips, ref } = everyStep(shelfWalk, mk);
+    expect(ref[0]).toEqual(['["dune",1965]', '4', '[["emma",1815]]', '[5,6]', 'old']);
+    expect(trips).toBe(2);
+    expect(picks).toBe(1 + 3); // the reference run and the runs stopped after 1, 2 and 3 switches: pick() once each
+  });
+});

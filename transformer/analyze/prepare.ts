@@ -298,18 +298,31 @@ const ITERATOR_METHODS = ['values', 'keys', 'entries'];
  * (`const it = xs.values()`): `xs.values()` / `keys()` / `entries()` and `xs[Symbol.iterator]()`
  * on a variable become `$iterm(xs, kind) ?? xs.values()` (`$iter(xs) ?? ...`), so a built-in
  * collection gives the runtime's saveable iterator (runtime/iter.ts) and anything else
- * calls the method as written, still a call site. Returns whether anything changed.
+ * calls the method as written, still a call site. On any other expression
+ * (`this.items.values()`, `f().keys()`) the object is evaluated once into a frame local:
+ * `$iterm($it = this.items, 0) ?? $it.values()`. Returns whether anything changed.
  */
 function saveableIterators(fn: NodePath<t.Function>, env: PrepareEnv): boolean {
   let changed = false;
+  const temps: string[] = [];
+  const block = t.isBlockStatement(fn.node.body);
   const rewrite = (call: t.CallExpression): t.Expression | null => {
     const callee = call.callee;
-    if (call.arguments.length !== 0 || !t.isMemberExpression(callee) || !t.isIdentifier(callee.object)) return null;
+    if (call.arguments.length !== 0 || !t.isMemberExpression(callee) || t.isSuper(callee.object)) return null;
+    const named = t.isIdentifier(callee.object);
+    if (!named && !block) return null; // an arrow's expression body has nowhere to declare the local
     const prop = callee.property;
     // -1: [Symbol.iterator](), 0-2: values(), keys(), entries()
     const kind = callee.computed ? (isSymbolIterator(prop) ? -1 : -2) : t.isIdentifier(prop) && ITERATOR_METHODS.includes(prop.name) ? ITERATOR_METHODS.indexOf(prop.name) : -2;
     if (kind === -2) return null;
-    const obj = t.identifier(callee.object.name);
+    let obj: t.Expression;
+    if (named) obj = t.identifier((callee.object as t.Identifier).name);
+    else {
+      const tmp = env.unique('$it');
+      temps.push(tmp);
+      obj = t.assignmentExpression('=', t.identifier(tmp), callee.object as t.Expression);
+      callee.object = t.identifier(tmp);
+    }
     const made = kind < 0 ? t.callExpression(t.identifier(env.importRuntime('$iter')), [obj]) : t.callExpression(t.identifier(env.importRuntime('$iterm')), [obj, t.numericLiteral(kind)]);
     (made as any)._stacklessInternal = true;
     changed = true;
@@ -335,6 +348,9 @@ function saveableIterators(fn: NodePath<t.Function>, env: PrepareEnv): boolean {
     }
   };
   walk(fn.node.body);
+  if (temps.length > 0) {
+    (fn.get('body') as NodePath<t.BlockStatement>).unshiftContainer('body', t.variableDeclaration('let', temps.map((n) => t.variableDeclarator(t.identifier(n)))));
+  }
   return changed;
 }
 
