@@ -269,11 +269,14 @@ class Checker {
     if (!isInt(fi) || fi < 0 || fi >= this.factories.length) this.bad('BAD_REF', 'unknown factory index');
     const f = this.factories[fi];
     const n = f.make.length;
-    if (e.length !== 2 + n) this.bad('BAD_CLOSURE', `closure ${f.meta.name} (${f.meta.id}) takes ${n} environment object${n === 1 ? '' : 's'}, the entry has ${e.length - 2}`);
+    // one more item: the properties assigned to the function, a reference to an "N" entry
+    const p = e[2 + n];
+    const props = e.length === 3 + n && Array.isArray(p) && p.length === 2 && p[0] === 1 && isInt(p[1]) && p[1] >= 0 && p[1] < this.d.objs.length && this.tagOf(p[1]) === 'N';
+    if (e.length !== 2 + n && !props) this.bad('BAD_CLOSURE', `closure ${f.meta.name} (${f.meta.id}) takes ${n} environment object${n === 1 ? '' : 's'}, the entry has ${e.length - 2} (one more may only be a reference to an "N" entry of its properties)`);
     const values = valueCount(f.meta);
-    for (let j = 2; j < e.length; j++) {
+    for (let j = 2; j < 2 + n; j++) {
       const v = e[j];
-      if (j >= e.length - values) {
+      if (j >= 2 + n - values) {
         this.val(v);
         if (f.meta.cls === 1) this.superclass(v, f.meta.name);
         continue;

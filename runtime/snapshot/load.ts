@@ -86,7 +86,8 @@ export function build(c: Checked): Restored {
     }
     const f = c.factories[e[1] as number];
     const envs: object[] = [];
-    for (let j = 2; j < e.length; j++) envs.push(val(e[j]) as object);
+    const n = f.make.length;
+    for (let j = 2; j < 2 + n; j++) envs.push(val(e[j]) as object);
     out[i] = closure(f.make(...envs), f.meta, ...envs);
   }
   for (let i = 0; i < objs.length; i++) {
@@ -138,6 +139,14 @@ export function build(c: Checked): Restored {
       case 'X': o.e = val(e[1]); break;
       case 'I': o.s = val(e[2]); break;
     }
+  }
+
+  // properties assigned to closures and classes (defined, not assigned: no setter runs)
+  for (const i of c.order) {
+    const e = objs[i];
+    if (e[0] !== 'F' || e.length !== 3 + c.factories[e[1] as number].make.length) continue;
+    const props = val(e[e.length - 1]) as Record<string, unknown>;
+    for (const k of Object.keys(props)) Object.defineProperty(out[i] as object, k, { value: props[k], writable: true, enumerable: true, configurable: true });
   }
 
   // 3. tasklets and channels (not linked to anything live yet); packs first, a pack at a time

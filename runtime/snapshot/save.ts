@@ -293,6 +293,16 @@ export class Saver {
       this.at(`.<environment ${i}>`);
       out.push(this.val(info.envs[i]));
     }
+    // properties assigned to the function or class (`Cls.count = 0`): the factory makes it
+    // again without them, so they travel beside it (string keys: the runtime marks compiled
+    // functions under symbols of its own, which the factory sets again)
+    const keys = Object.keys(f);
+    if (keys.length > 0) {
+      const props = Object.create(null) as Record<string, unknown>;
+      for (const k of keys) props[k] = (f as unknown as Record<string, unknown>)[k];
+      this.at('.<properties>');
+      out.push(this.val(props));
+    }
     return out;
   }
 

@@ -437,3 +437,50 @@ describe('built-in iterators made on any expression', () => {
     expect(picks).toBe(1 + 3); // the reference run and the runs stopped after 1, 2 and 3 switches: pick() once each
   });
 });
+
+function registry(log: string[]): string {
+  'use tasklet';
+  class Item {
+    constructor(readonly name: string) {}
+  }
+  const Reg = Item as typeof Item & { count: number; last?: Item };
+  Reg.count = 0;
+  const make = (n: string) => {
+    Reg.count++;
+    return (Reg.last = new Item(n));
+  };
+  const tagged = Object.assign(() => 'tagged', { label: 'fn', uses: [1] });
+  make('a');
+  schedule();
+  make('b');
+  log.push(`${Reg.count} ${Reg.last?.name} ${tagged.label} ${tagged.uses.length}`);
+  schedule();
+  tagged.uses.push(2);
+  return `${Reg.count}:${tagged()}:${tagged.uses.join('+')}:${Reg.last instanceof Item}`;
+}
+
+describe('properties assigned to closures and classes', () => {
+  it('a local class with static properties and an arrow with properties keep them across a restore', () => {
+    const { trips, ref } = everyStep(registry, () => [[]]);
+    expect(ref[0]).toEqual(['2 b fn 1']);
+    expect(trips).toBe(2);
+  });
+
+  it('restore refuses properties that are not a reference to an object of the right kind', () => {
+    let data!: SnapshotData;
+    const t = spawn(registry, []);
+    schedule();
+    data = viaJson(snapshot(t));
+    t.kill();
+    const withProps = data.objs.findIndex((e) => e[0] === 'F' && Array.isArray(e[e.length - 1]) && data.objs[(e[e.length - 1] as number[])[1]]?.[0] === 'N');
+    expect(withProps).toBeGreaterThanOrEqual(0);
+    const spoil = (f: (e: unknown[]) => void) => {
+      const d = viaJson(data);
+      f(d.objs[withProps]);
+      return code(d);
+    };
+    expect(spoil((e) => (e[e.length - 1] = 5))).toBe('BAD_CLOSURE');
+    expect(spoil((e) => (e[e.length - 1] = [1, 0]))).toBe('BAD_CLOSURE'); // objs[0] is no "N" entry
+    expect(spoil((e) => e.push([0]))).toBe('BAD_CLOSURE');
+  });
+});

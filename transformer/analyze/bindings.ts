@@ -241,6 +241,8 @@ export function layoutFrame(
         const parent = ref.parentPath;
         if (parent?.isObjectProperty() && parent.node.shorthand && parent.node.value === ref.node) parent.node.shorthand = false;
         if (parent?.isExportSpecifier()) continue;
+        // a name in a type (`typeof Item`) stays a name: types are stripped, never evaluated
+        if (parent?.isTSTypeQuery() || parent?.isTSQualifiedName()) continue;
         ref.replaceWith(make());
       }
       for (const v of b.constantViolations) if (!ownClassBody(v)) replaceInTarget(v, local, make);
