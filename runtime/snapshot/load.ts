@@ -270,8 +270,7 @@ function buildPack(c: Checked, p: PackLayout['packs'][number], out: unknown[], v
       const plan = plans[j];
       for (let k = 0; k < plan.length; k++) {
         const [key, col] = plan[k];
-        if (key === '__proto__') Object.defineProperty(rec, key, { value: val(cols[col][n]), writable: true, enumerable: true, configurable: true });
-        else rec[key] = val(cols[col][n]);
+        setSlot(rec, key, val(cols[col][n]));
       }
       below = rec;
     }
@@ -341,6 +340,12 @@ function memberView(p: PackLayout['packs'][number], m: number): unknown[] {
 }
 const scratch: unknown[] = [];
 
+/** A record slot; a local named `__proto__` is an own slot, never the record's prototype. */
+function setSlot(rec: Frame, key: string, v: unknown): void {
+  if (key === '__proto__') Object.defineProperty(rec, key, { value: v, writable: true, enumerable: true, configurable: true });
+  else rec[key] = v;
+}
+
 /** Records from the saved frames (innermost first), linked through `up`. */
 function buildFrames(c: Checked, fs: unknown[][], val: (v: unknown) => unknown, retry: boolean): Frame {
   let below: Frame | null = null;
@@ -371,8 +376,7 @@ function buildFrames(c: Checked, fs: unknown[][], val: (v: unknown) => unknown, 
       if (f.length === 3 + locals.length) rec.th = val(f[2 + locals.length]);
       for (let k = 0; k < locals.length; k++) {
         const key = locals[k][0];
-        if (key === '__proto__') Object.defineProperty(rec, key, { value: val(f[2 + k]), writable: true, enumerable: true, configurable: true });
-        else rec[key] = val(f[2 + k]);
+        setSlot(rec, key, val(f[2 + k]));
       }
     }
     below = rec;

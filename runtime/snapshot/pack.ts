@@ -17,7 +17,7 @@ export const PACK_MIN = 32;
 export const COLUMN = 8;
 
 /** States whose entries have the frame layout packs know; the others stay plain entries. */
-export const PACKABLE = new Set(['paused', 'runnable', 'blocked', 'sleep', 'wait', 'join']);
+const PACKABLE = new Set(['paused', 'runnable', 'blocked', 'sleep', 'wait', 'join']);
 
 /**
  * Calls `visit(container, index)` for every slot of a "K" entry that holds per-tasklet data
@@ -100,7 +100,7 @@ export class QueueItems {
   }
 }
 
-export const isIndex = (x: unknown, below: number): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < below;
+const isIndex = (x: unknown, below: number): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < below;
 
 /** A column's place in a pack's template: [column, frame index (-1: the entry itself), slot]. */
 export type Marker = [column: number, frame: number, slot: number];
@@ -179,7 +179,7 @@ export function memberEntry(template: unknown[], cols: unknown[][], markers: Mar
  * The object table with every packed tasklet written out as its plain "K" entry again (a
  * new array; `objs` and `packs` are not changed), for tools that read entries.
  */
-export function unpackTasklets(objs: unknown[], packs: unknown): unknown[][] {
+function unpackTasklets(objs: unknown[], packs: unknown): unknown[][] {
   const layout = layoutPacks(objs, packs, (what) => fail('BAD_PACK', `bad snapshot (packs): ${what}`));
   const out = objs.slice() as unknown[][];
   for (const p of layout.packs) for (let m = 0; m < p.ids.length; m++) out[p.ids[m]] = memberEntry(p.template, p.cols, p.markers, m);

@@ -124,8 +124,12 @@ describe('tasklet packs', () => {
     const counters = r.roots.slice(-3) as Tasklet[];
     expect(nappers.every((t) => t.alive)).toBe(true);
     expect(rt.pending).toBeGreaterThanOrEqual(nappers.length); // their timers are armed again
+    // shared values stay shared across members, own values stay own (frames outermost first)
+    const tagsOf = (t: Tasklet) => t.frames[0].locals.tags;
+    expect(tagsOf(receivers[1])).toBe(tagsOf(receivers[3]));
+    expect(tagsOf(receivers[0])).not.toBe(tagsOf(receivers[2]));
+    expect(tagsOf(receivers[2])).toEqual(['own2']);
     expect(finish(inbox, outbox, receivers, givers, counters)).toEqual(expected);
-    // shared values stay shared across members, own values stay own
     discard(nappers);
   });
 
