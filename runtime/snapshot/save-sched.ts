@@ -14,7 +14,7 @@ import { fail, where, type Meta } from './errors.js';
 import { HELPER_KEYS, TF_ATOMIC, TF_BTRAP } from './format.js';
 import type { Saver } from './save.js';
 import { chainOf } from '../lazy.js';
-import { QueueItems, put, type PackGroup } from './pack.js';
+import { QueueItems, put, type PackGroup } from './pack-build.js';
 
 function isChannel(x: QNode): boolean {
   return (x as Channel)._bal !== undefined;

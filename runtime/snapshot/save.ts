@@ -17,7 +17,7 @@ import {
   type FnInfo,
 } from './format.js';
 import { encodeTasklet, encodeChannel } from './save-sched.js';
-import { PackBuilder, type PackGroup } from './pack.js';
+import { PackBuilder, type PackGroup } from './pack-build.js';
 
 const UNDEF = [V_UNDEF];
 const HOLE = [V_HOLE];

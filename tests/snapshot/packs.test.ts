@@ -9,7 +9,8 @@ import {
 } from 'stackless';
 import { rt } from 'stackless/internal';
 import { unblock } from '../../runtime/scheduler.js';
-import { unpacked, PACK_MIN, QueueItems } from '../../runtime/snapshot/pack.js';
+import { unpacked, PACK_MIN } from '../../runtime/snapshot/pack.js';
+import { QueueItems } from '../../runtime/snapshot/pack-build.js';
 
 afterEach(() => {
   expect(getRunCount()).toBe(1);
